@@ -1,0 +1,295 @@
+package adapter
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tencentyun/scf-go-lib/functioncontext"
+
+	"github.com/wxauth/scf-auth/pkg/apierror"
+	"github.com/wxauth/scf-auth/pkg/logging"
+	"github.com/wxauth/scf-auth/pkg/roundtrip"
+)
+
+// Function serves every event of one SCF function. It implements
+// cloudfunction.Handler, and never returns a Go error to the runtime: every
+// failure is an answer.
+type Function struct {
+	// Name is the function's folder name under functions/.
+	Name   string
+	Routes []Route
+	// DefaultAction is the action of a direct invocation that names none.
+	DefaultAction string
+	// WeChatAppID is WECHAT_APPID: direct invocations whose userInfo.appId
+	// equals it are trusted. Empty trusts no userInfo.
+	WeChatAppID string
+	Logger      *slog.Logger
+	Now         func() time.Time
+	// Broken, when set, is a cold-start failure (such as a bad variable):
+	// every request answers INTERNAL and logs it.
+	Broken error
+}
+
+// envelope is the body of every answer (API.md §2).
+type envelope struct {
+	Code      apierror.Code `json:"code"`
+	Message   string        `json:"message"`
+	Data      any           `json:"data"`
+	RequestID string        `json:"requestId"`
+}
+
+// deadlineMargin is kept from the platform's deadline so that a slow
+// dependency still ends in an answer rather than in the function being
+// killed.
+const deadlineMargin = 300 * time.Millisecond
+
+// Invoke implements cloudfunction.Handler.
+func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	received := f.now()
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-deadlineMargin))
+		defer cancel()
+	}
+	ctx, counter := roundtrip.NewContext(ctx)
+	req, httpEv, err := f.parse(ctx, payload, received)
+	logger := f.logger().With("requestId", req.RequestID)
+	ctx = logging.NewContext(ctx, logger)
+
+	var data any
+	if err == nil {
+		data, err = f.call(ctx, req)
+	}
+
+	env := envelope{Code: apierror.OK, Message: apierror.OK.Message(), Data: data, RequestID: req.RequestID}
+	status := http.StatusOK
+	var apiErr *apierror.Error
+	if err != nil {
+		apiErr = apierror.As(err)
+		env.Code, env.Message, env.Data = apiErr.Code, apiErr.Message(), apiErr.Data
+		status = apiErr.Status()
+	}
+	f.logRequest(logger, req, status, env.Code, apiErr, received, counter.Load())
+
+	body, mErr := json.Marshal(env)
+	if mErr != nil {
+		logger.Error("answer could not be encoded", "cause", mErr.Error())
+		env = envelope{Code: apierror.Internal, Message: apierror.Internal.Message(), RequestID: req.RequestID}
+		status = http.StatusInternalServerError
+		body, _ = json.Marshal(env)
+	}
+	if httpEv == nil {
+		return body, nil
+	}
+	headers := map[string]string{
+		"Content-Type":  "application/json; charset=utf-8",
+		"X-Request-Id":  req.RequestID,
+		"Cache-Control": "no-store",
+	}
+	if apiErr != nil && apiErr.Code == apierror.MethodNotAllowed {
+		headers["Allow"] = strings.Join(f.methodsFor(req.Path), ", ")
+	}
+	return json.Marshal(httpResponse{StatusCode: status, Headers: headers, Body: string(body)})
+}
+
+// call runs the handler, turning a panic into INTERNAL.
+func (f *Function) call(ctx context.Context, req *Request) (data any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = apierror.Bug(fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
+		}
+	}()
+	if f.Broken != nil {
+		return nil, apierror.Bug(f.Broken)
+	}
+	route, err := f.route(req)
+	if err != nil {
+		return nil, err
+	}
+	req.Method, req.Path = route.Method, route.Path
+	return route.Handle(ctx, req)
+}
+
+// parse turns an event into a Request. The Request always has a request id,
+// even when the event is refused, so that the answer and the log carry one.
+func (f *Function) parse(ctx context.Context, payload []byte, received time.Time) (*Request, *httpEvent, error) {
+	req := &Request{RequestID: platformRequestID(ctx), Received: received, Kind: Direct, Fields: Fields{}}
+	top, err := parseObject(payload)
+	if err != nil {
+		f.fillRequestID(req, "")
+		if len(payload) > MaxBody {
+			return req, nil, apierror.TooLarge(MaxBody)
+		}
+		return req, nil, err
+	}
+	if !isHTTPEvent(top) {
+		f.fillRequestID(req, "")
+		return req, nil, f.parseDirect(req, top, len(payload))
+	}
+	ev, err := decodeHTTPEvent(payload)
+	if err != nil {
+		f.fillRequestID(req, "")
+		return req, nil, err
+	}
+	if ev.RequestContext != nil {
+		f.fillRequestID(req, ev.RequestContext.RequestID)
+	} else {
+		f.fillRequestID(req, "")
+	}
+	req.Kind = ev.kind()
+	req.Method = ev.HTTPMethod
+	req.Path = normalizePath(ev.Path)
+	req.Headers = ev.Headers
+	req.ClientIP = ev.clientIP()
+	req.AccessToken = bearer(ev.Headers)
+	return req, ev, f.parseHTTPBody(req, ev)
+}
+
+func (f *Function) parseHTTPBody(req *Request, ev *httpEvent) error {
+	body, err := ev.body()
+	if err != nil {
+		return err
+	}
+	if req.Method == http.MethodGet || req.Method == http.MethodDelete || req.Method == http.MethodHead {
+		return nil
+	}
+	if strings.TrimSpace(string(body)) == "" {
+		return nil
+	}
+	fields, err := parseObject(body)
+	if err != nil {
+		return err
+	}
+	// A userInfo in an HTTP body is whatever the client typed: it is dropped,
+	// never trusted, and not an error (API.md §1).
+	delete(fields, memberUserInfo)
+	req.Fields = fields
+	return nil
+}
+
+func (f *Function) parseDirect(req *Request, top Fields, size int) error {
+	if size > MaxBody {
+		return apierror.TooLarge(MaxBody)
+	}
+	fields, action, token, info, err := directMembers(top)
+	if err != nil {
+		return err
+	}
+	req.Fields = fields
+	req.AccessToken = token
+	if action == "" {
+		action = f.DefaultAction
+	}
+	req.action = action
+	if info != nil && f.WeChatAppID != "" && info.AppID == f.WeChatAppID && info.OpenID != "" {
+		req.Caller = &Caller{AppID: info.AppID, OpenID: info.OpenID}
+	}
+	return nil
+}
+
+// route finds the route of a request: by path and method for HTTP, by
+// action for direct invocations.
+func (f *Function) route(req *Request) (Route, error) {
+	if req.Kind == Direct {
+		action := req.action
+		var actions []string
+		for _, r := range f.Routes {
+			if r.Action == "" {
+				continue
+			}
+			if r.Action == action {
+				return r, nil
+			}
+			actions = append(actions, r.Action)
+		}
+		if action == "" {
+			return Route{}, apierror.BadField(memberAction, "is required: one of "+strings.Join(actions, ", "))
+		}
+		return Route{}, apierror.BadField(memberAction, "must be one of "+strings.Join(actions, ", "))
+	}
+	allowed := f.methodsFor(req.Path)
+	if len(allowed) == 0 {
+		return Route{}, apierror.RouteNotFound()
+	}
+	for _, r := range f.Routes {
+		if r.Path == req.Path && r.Method == req.Method {
+			return r, nil
+		}
+	}
+	return Route{}, apierror.WrongMethod(allowed)
+}
+
+func (f *Function) methodsFor(path string) []string {
+	var methods []string
+	for _, r := range f.Routes {
+		if r.Path == path {
+			methods = append(methods, r.Method)
+		}
+	}
+	sort.Strings(methods)
+	return methods
+}
+
+func (f *Function) logRequest(logger *slog.Logger, req *Request, status int, code apierror.Code, apiErr *apierror.Error, received time.Time, roundTrips int) {
+	attrs := []any{
+		"kind", string(req.Kind), "method", req.Method, "path", req.Path,
+		"status", status, "code", string(code),
+		"ms", f.now().Sub(received).Milliseconds(), "dbRoundTrips", roundTrips,
+	}
+	if apiErr != nil && apiErr.Cause != nil {
+		attrs = append(attrs, "cause", apiErr.Cause.Error())
+	}
+	if status >= http.StatusInternalServerError {
+		logger.Error("request failed", attrs...)
+		return
+	}
+	logger.Info("request", attrs...)
+}
+
+// fillRequestID keeps the platform's invocation id when there is one, else
+// the gateway's, else a fresh random id.
+func (f *Function) fillRequestID(req *Request, gateway string) {
+	switch {
+	case req.RequestID != "":
+	case gateway != "":
+		req.RequestID = gateway
+	default:
+		req.RequestID = newRequestID()
+	}
+}
+
+func platformRequestID(ctx context.Context) string {
+	if fc, ok := functioncontext.FromContext(ctx); ok && fc != nil {
+		return fc.RequestID
+	}
+	return ""
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
+func (f *Function) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+func (f *Function) logger() *slog.Logger {
+	if f.Logger != nil {
+		return f.Logger
+	}
+	return slog.Default()
+}

@@ -1,0 +1,67 @@
+package adapter
+
+import (
+	"context"
+	"time"
+)
+
+// Kind is the kind of event a request arrived as.
+type Kind string
+
+// The three kinds of event of API.md §1.
+const (
+	APIGateway  Kind = "apigateway"
+	FunctionURL Kind = "functionurl"
+	Direct      Kind = "direct"
+)
+
+// MaxBody is the largest body (or direct-invocation event) accepted.
+const MaxBody = 16 << 10
+
+// Request is what a handler sees of an event, whatever its kind.
+type Request struct {
+	Kind      Kind
+	RequestID string
+	// Method and Path are the matched route's, also for direct invocations.
+	Method string
+	Path   string
+	// Headers has lower-case names; empty for direct invocations.
+	Headers map[string]string
+	// Fields are the body's members (for direct invocations, the event's
+	// members other than action, accessToken and userInfo).
+	Fields Fields
+	// ClientIP is the platform-reported address: requestContext.sourceIp,
+	// else the x-scf-remote-addr header. Never X-Forwarded-For.
+	ClientIP string
+	// AccessToken is the bearer token of the Authorization header, or the
+	// accessToken member of a direct invocation.
+	AccessToken string
+	// Caller is the wx.cloud user the platform vouches for; nil unless this
+	// is a direct invocation whose userInfo.appId equals WECHAT_APPID.
+	Caller *Caller
+	// Received is when the adapter took the event.
+	Received time.Time
+
+	// action is the direct invocation's action, until routing.
+	action string
+}
+
+// Caller is a mini-program user identified by the WeChat platform itself.
+type Caller struct {
+	AppID  string
+	OpenID string
+}
+
+// HandlerFunc serves one route. It returns the data of a successful answer,
+// or an error, ideally an *apierror.Error.
+type HandlerFunc func(ctx context.Context, req *Request) (any, error)
+
+// Route is one HTTP route of a function and its direct-invocation action.
+type Route struct {
+	Method string
+	Path   string
+	// Action names the route for direct invocations; empty when the route
+	// is an alias (PUT for PATCH) that direct callers reach another way.
+	Action string
+	Handle HandlerFunc
+}

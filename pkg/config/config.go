@@ -1,0 +1,203 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of the auth functions.
+type Config struct {
+	MongoURI      string
+	MongoDatabase string
+
+	JWTSecret         []byte
+	JWTIssuer         string
+	AccessTokenTTL    time.Duration
+	RefreshTokenTTL   time.Duration
+	RefreshReuseGrace time.Duration
+
+	WeChatAppID   string
+	WeChatSecret  string
+	WeChatAPIBase string
+
+	SMSProvider       string
+	TencentSecretID   string
+	TencentSecretKey  string
+	SMSRegion         string
+	SMSEndpoint       string
+	SMSSdkAppID       string
+	SMSSignName       string
+	SMSTemplateID     string
+	SMSTemplateParams []string
+
+	SMSCodeTTL          time.Duration
+	SMSCooldown         time.Duration
+	SMSMaxAttempts      int
+	SMSPhoneHourlyLimit int
+	SMSPhoneDailyLimit  int
+	SMSIPHourlyLimit    int
+
+	LogLevel string
+}
+
+// Error is a configuration problem with one variable.
+type Error struct {
+	Var    string
+	Reason string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("config: %s %s", e.Var, e.Reason) }
+
+// The SMS providers.
+const (
+	ProviderTencent = "tencent"
+	ProviderConsole = "console"
+)
+
+// Template parameters SMS_TEMPLATE_PARAMS may list.
+const (
+	TemplateParamCode    = "code"
+	TemplateParamMinutes = "minutes"
+)
+
+// Load reads and validates the configuration through getenv (os.Getenv in
+// production, a map in tests). It checks what every function needs; the
+// Require methods check what only some functions need.
+func Load(getenv func(string) string) (*Config, error) {
+	r := reader{getenv: getenv}
+	c := &Config{
+		MongoURI:      r.str("MONGODB_URI", ""),
+		MongoDatabase: r.str("MONGODB_DATABASE", "auth"),
+
+		JWTSecret:         []byte(r.str("JWT_SECRET", "")),
+		JWTIssuer:         r.str("JWT_ISSUER", "scf-auth"),
+		AccessTokenTTL:    r.duration("ACCESS_TOKEN_TTL", 2*time.Hour, time.Second),
+		RefreshTokenTTL:   r.duration("REFRESH_TOKEN_TTL", 720*time.Hour, time.Second),
+		RefreshReuseGrace: r.duration("REFRESH_REUSE_GRACE", 5*time.Second, 0),
+
+		WeChatAppID:   r.str("WECHAT_APPID", ""),
+		WeChatSecret:  r.str("WECHAT_SECRET", ""),
+		WeChatAPIBase: strings.TrimRight(r.str("WECHAT_API_BASE", "https://api.weixin.qq.com"), "/"),
+
+		SMSProvider:       r.str("SMS_PROVIDER", ProviderTencent),
+		TencentSecretID:   r.str("TENCENTCLOUD_SECRET_ID", ""),
+		TencentSecretKey:  r.str("TENCENTCLOUD_SECRET_KEY", ""),
+		SMSRegion:         r.str("SMS_REGION", "ap-guangzhou"),
+		SMSEndpoint:       r.str("SMS_ENDPOINT", "sms.tencentcloudapi.com"),
+		SMSSdkAppID:       r.str("SMS_SDK_APP_ID", ""),
+		SMSSignName:       r.str("SMS_SIGN_NAME", ""),
+		SMSTemplateID:     r.str("SMS_TEMPLATE_ID", ""),
+		SMSTemplateParams: r.list("SMS_TEMPLATE_PARAMS", TemplateParamCode),
+
+		SMSCodeTTL:          r.duration("SMS_CODE_TTL", 5*time.Minute, time.Second),
+		SMSCooldown:         r.duration("SMS_COOLDOWN", 60*time.Second, time.Second),
+		SMSMaxAttempts:      r.integer("SMS_MAX_ATTEMPTS", 5, 1, 100),
+		SMSPhoneHourlyLimit: r.integer("SMS_PHONE_HOURLY_LIMIT", 5, 1, 10000),
+		SMSPhoneDailyLimit:  r.integer("SMS_PHONE_DAILY_LIMIT", 10, 1, 100000),
+		SMSIPHourlyLimit:    r.integer("SMS_IP_HOURLY_LIMIT", 30, 1, 1000000),
+
+		LogLevel: strings.ToLower(r.str("LOG_LEVEL", "info")),
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return c, c.validate()
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.MongoURI == "":
+		return &Error{"MONGODB_URI", "is required"}
+	case !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://"):
+		return &Error{"MONGODB_URI", "must start with mongodb:// or mongodb+srv://"}
+	case c.MongoDatabase == "" || strings.ContainsAny(c.MongoDatabase, `/\. "$`):
+		return &Error{"MONGODB_DATABASE", "must be a plain database name"}
+	case len(c.JWTSecret) == 0:
+		return &Error{"JWT_SECRET", "is required"}
+	case len(c.JWTSecret) < 32:
+		return &Error{"JWT_SECRET", "must be at least 32 bytes"}
+	case c.JWTIssuer == "":
+		return &Error{"JWT_ISSUER", "must not be empty"}
+	case c.RefreshReuseGrace > time.Minute:
+		return &Error{"REFRESH_REUSE_GRACE", "must be at most 1m"}
+	case !isHTTPOrigin(c.WeChatAPIBase):
+		return &Error{"WECHAT_API_BASE", "must be an http(s) URL such as https://api.weixin.qq.com"}
+	case c.SMSProvider != ProviderTencent && c.SMSProvider != ProviderConsole:
+		return &Error{"SMS_PROVIDER", `must be "tencent" or "console"`}
+	case c.LogLevel != "debug" && c.LogLevel != "info" && c.LogLevel != "warn" && c.LogLevel != "error":
+		return &Error{"LOG_LEVEL", "must be debug, info, warn or error"}
+	}
+	for _, p := range c.SMSTemplateParams {
+		if p != TemplateParamCode && p != TemplateParamMinutes {
+			return &Error{"SMS_TEMPLATE_PARAMS", fmt.Sprintf("has %q; allowed are code and minutes", p)}
+		}
+	}
+	if _, _, err := SplitEndpoint(c.SMSEndpoint); err != nil {
+		return &Error{"SMS_ENDPOINT", err.Error()}
+	}
+	return nil
+}
+
+// RequireSMS checks what sending SMS needs.
+func (c *Config) RequireSMS() error {
+	if c.SMSProvider != ProviderTencent {
+		return nil
+	}
+	for _, v := range []struct{ name, value string }{
+		{"SMS_SDK_APP_ID", c.SMSSdkAppID},
+		{"SMS_SIGN_NAME", c.SMSSignName},
+		{"SMS_TEMPLATE_ID", c.SMSTemplateID},
+	} {
+		if v.value == "" {
+			return &Error{v.name, `is required when SMS_PROVIDER is "tencent"`}
+		}
+	}
+	if (c.TencentSecretID == "") != (c.TencentSecretKey == "") {
+		return &Error{"TENCENTCLOUD_SECRET_KEY", "and TENCENTCLOUD_SECRET_ID must be set together"}
+	}
+	return nil
+}
+
+// RequireWeChat checks what talking to WeChat needs.
+func (c *Config) RequireWeChat() error {
+	if c.WeChatAppID == "" {
+		return &Error{"WECHAT_APPID", "is required for WeChat logins"}
+	}
+	if c.WeChatSecret == "" {
+		return &Error{"WECHAT_SECRET", "is required for WeChat logins"}
+	}
+	return nil
+}
+
+// SplitEndpoint turns SMS_ENDPOINT, a host such as sms.tencentcloudapi.com or
+// a URL such as http://127.0.0.1:18082, into the SDK's scheme and host.
+func SplitEndpoint(endpoint string) (scheme, host string, err error) {
+	if endpoint == "" {
+		return "", "", errors.New("must not be empty")
+	}
+	if !strings.Contains(endpoint, "://") {
+		if strings.ContainsAny(endpoint, "/?# ") {
+			return "", "", errors.New("must be a host or a URL")
+		}
+		return "HTTPS", endpoint, nil
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return "", "", errors.New("must be a host or a URL like http://127.0.0.1:18082")
+	}
+	switch u.Scheme {
+	case "http":
+		return "HTTP", u.Host, nil
+	case "https":
+		return "HTTPS", u.Host, nil
+	}
+	return "", "", errors.New("URL scheme must be http or https")
+}
+
+func isHTTPOrigin(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
