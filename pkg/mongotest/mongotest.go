@@ -1,0 +1,95 @@
+// Package mongotest gives each test a fresh database on a real MongoDB wire
+// protocol server: the one MONGODB_URI names, or else an embedded FerretDB
+// that the test binary starts once for itself. No setup is needed.
+package mongotest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wxauth/scf-auth/pkg/embeddeddb"
+	"github.com/wxauth/scf-auth/pkg/store"
+)
+
+var (
+	once     sync.Once
+	shared   string
+	startErr error
+	server   *embeddeddb.Server
+	dataDir  string
+)
+
+// URI returns the server every test of this binary uses, starting the
+// embedded one on first use when MONGODB_URI is unset.
+func URI(tb testing.TB) string {
+	tb.Helper()
+	once.Do(func() {
+		if shared = os.Getenv("MONGODB_URI"); shared != "" {
+			return
+		}
+		dataDir, startErr = os.MkdirTemp("", "scf-auth-test-db-")
+		if startErr != nil {
+			return
+		}
+		server, startErr = embeddeddb.Start(dataDir, nil)
+		if startErr == nil {
+			shared = server.URI
+		}
+	})
+	if startErr != nil {
+		tb.Fatalf("mongotest: start embedded database: %v", startErr)
+	}
+	return shared
+}
+
+// Stop stops the embedded server, if this binary started one. Call it from
+// TestMain after m.Run.
+func Stop() {
+	if server != nil {
+		server.Stop()
+		os.RemoveAll(dataDir)
+	}
+}
+
+// Database returns a name no other test uses, dropped when the test ends.
+func Database(tb testing.TB) (uri, name string) {
+	tb.Helper()
+	uri = URI(tb)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name = fmt.Sprintf("t_%s", hex.EncodeToString(b[:]))
+	tb.Cleanup(func() {
+		s, err := store.Connect(uri, name, "mongotest-cleanup")
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = s.DropDatabase(ctx)
+		_ = s.Close(ctx)
+	})
+	return uri, name
+}
+
+// Store returns a store over a fresh database with its indexes in place.
+func Store(tb testing.TB) *store.Store {
+	tb.Helper()
+	uri, name := Database(tb)
+	s, err := store.Connect(uri, name, "mongotest")
+	if err != nil {
+		tb.Fatalf("mongotest: connect: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := s.EnsureIndexes(ctx); err != nil {
+		tb.Fatalf("mongotest: indexes: %v", err)
+	}
+	tb.Cleanup(func() { _ = s.Close(context.Background()) })
+	return s
+}

@@ -1,0 +1,66 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+)
+
+// Errors the store answers. Driver errors never leave the package.
+var (
+	ErrUserNotFound    = errors.New("store: user not found")
+	ErrCodeNotFound    = errors.New("store: no live SMS code")
+	ErrSendNotFound    = errors.New("store: SMS send not found")
+	ErrSessionNotFound = errors.New("store: session not found")
+	ErrTokenNotFound   = errors.New("store: WeChat token not cached")
+	// ErrDuplicate means a unique _id or identity is already taken.
+	ErrDuplicate = errors.New("store: already exists")
+	// ErrConflict means a conditional change found the record changed.
+	ErrConflict = errors.New("store: record changed meanwhile")
+)
+
+// UnavailableError means the database could not be reached in time. It
+// answers Unavailable() true, which the adapter turns into
+// SERVICE_UNAVAILABLE.
+type UnavailableError struct{ Err error }
+
+func (e *UnavailableError) Error() string { return "store: database unavailable: " + e.Err.Error() }
+
+// Unwrap exposes the driver error to errors.Is.
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Unavailable marks the error as an outage rather than a bug.
+func (e *UnavailableError) Unavailable() bool { return true }
+
+// translate maps a driver error to the store's errors; notFound is what a
+// missing document means to the caller.
+func translate(err, notFound error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return notFound
+	case isDuplicate(err):
+		return ErrDuplicate
+	case isUnavailable(err):
+		return &UnavailableError{Err: err}
+	}
+	return fmt.Errorf("store: %w", err)
+}
+
+// isDuplicate recognises a unique-key violation. FerretDB v1 reports one
+// raised by an update as an internal error quoting SQLite, so that message
+// is recognised too.
+func isDuplicate(err error) bool {
+	return mongo.IsDuplicateKeyError(err) || strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+func isUnavailable(err error) bool {
+	var sel topology.ServerSelectionError
+	return mongo.IsTimeout(err) || mongo.IsNetworkError(err) || errors.As(err, &sel) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, mongo.ErrClientDisconnected)
+}

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/wxauth/scf-auth/pkg/roundtrip"
+)
+
+// Collection names.
+const (
+	collUsers        = "users"
+	collCodes        = "sms_codes"
+	collSends        = "sms_sends"
+	collSessions     = "sessions"
+	collRotations    = "session_rotations"
+	collWeChatTokens = "wechat_tokens"
+)
+
+// Store is the auth functions' database. It is safe for concurrent use and
+// meant to live for the whole instance.
+type Store struct {
+	client       *mongo.Client
+	users        *mongo.Collection
+	codes        *mongo.Collection
+	sends        *mongo.Collection
+	sessions     *mongo.Collection
+	rotations    *mongo.Collection
+	wechatTokens *mongo.Collection
+}
+
+// Connect creates the client for uri without dialling: the first request
+// connects, and every later one on this instance reuses the pool. Settings
+// in uri win over the defaults here, which suit one small function instance.
+func Connect(uri, database, appName string) (*Store, error) {
+	opts := options.Client().
+		SetAppName(appName).
+		SetMaxPoolSize(8).
+		SetServerSelectionTimeout(3 * time.Second).
+		SetConnectTimeout(3 * time.Second).
+		SetMaxConnIdleTime(5 * time.Minute).
+		ApplyURI(uri).
+		SetMonitor(&event.CommandMonitor{
+			Started: func(ctx context.Context, _ *event.CommandStartedEvent) { roundtrip.Add(ctx) },
+		})
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, err
+	}
+	return New(client, database), nil
+}
+
+// New returns a store over database of an existing client.
+func New(client *mongo.Client, database string) *Store {
+	db := client.Database(database)
+	return &Store{
+		client:       client,
+		users:        db.Collection(collUsers),
+		codes:        db.Collection(collCodes),
+		sends:        db.Collection(collSends),
+		sessions:     db.Collection(collSessions),
+		rotations:    db.Collection(collRotations),
+		wechatTokens: db.Collection(collWeChatTokens),
+	}
+}
+
+// Close disconnects the client.
+func (s *Store) Close(ctx context.Context) error { return s.client.Disconnect(ctx) }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return translate(s.client.Ping(ctx, nil), nil)
+}
+
+// ms truncates t to what BSON keeps, so that stored and computed times
+// compare equal.
+func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// DropDatabase removes the whole database; tests use it to clean up.
+func (s *Store) DropDatabase(ctx context.Context) error {
+	return translate(s.users.Database().Drop(ctx), nil)
+}
