@@ -1,0 +1,117 @@
+// Package app builds what every function shares, once per cold start, and
+// turns a function's routes into the handler the SCF runtime calls. Mains
+// stay a few lines: name the function, say how to build its routes.
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/tencentyun/scf-go-lib/cloudfunction"
+
+	"github.com/wxauth/scf-auth/pkg/account"
+	"github.com/wxauth/scf-auth/pkg/adapter"
+	"github.com/wxauth/scf-auth/pkg/config"
+	"github.com/wxauth/scf-auth/pkg/logging"
+	"github.com/wxauth/scf-auth/pkg/session"
+	"github.com/wxauth/scf-auth/pkg/store"
+	"github.com/wxauth/scf-auth/pkg/token"
+)
+
+// Deps are the shared dependencies of the handlers.
+type Deps struct {
+	Config   *config.Config
+	Logger   *slog.Logger
+	Store    *store.Store
+	Sessions *session.Service
+	Accounts *account.Resolver
+	// CodeKey keys the hashes of SMS codes.
+	CodeKey []byte
+	Now     func() time.Time
+	Getenv  func(string) string
+}
+
+// Handler is what a function contributes: its routes, and the action of a
+// direct invocation that names none ("" when one must be named).
+type Handler struct {
+	Routes        []adapter.Route
+	DefaultAction string
+}
+
+// Options are where a function reads its environment and writes its logs,
+// and its clock; the zero value means the process's own.
+type Options struct {
+	Getenv func(string) string
+	Stdout io.Writer
+	Now    func() time.Time
+}
+
+// Run serves the function over the SCF Go runtime protocol. It never returns.
+func Run(name string, build func(*Deps) (Handler, error)) {
+	cloudfunction.StartHandler(New(name, Options{}, build))
+}
+
+// New builds the function: configuration, logger, store client and the
+// function's handler. A failure at any step still yields a function, one
+// that answers INTERNAL and logs the cause (naming the variable for a
+// configuration error) on every request, as a crash at cold start would
+// leave the caller with nothing to go on.
+func New(name string, opts Options, build func(*Deps) (Handler, error)) *adapter.Function {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	f := &adapter.Function{Name: name, Now: opts.Now, Logger: logging.New(opts.Stdout, "info", name)}
+	deps, err := load(name, opts)
+	if err == nil {
+		f.Logger = deps.Logger
+		f.WeChatAppID = deps.Config.WeChatAppID
+		var h Handler
+		if h, err = build(deps); err == nil {
+			f.Routes, f.DefaultAction = h.Routes, h.DefaultAction
+		}
+	}
+	if err != nil {
+		f.Broken = err
+		f.Logger.Error("function cannot serve: fix the configuration and redeploy", "cause", err.Error())
+	}
+	return f
+}
+
+func load(name string, opts Options) (*Deps, error) {
+	cfg, err := config.Load(opts.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	logger := logging.New(opts.Stdout, cfg.LogLevel, name)
+	st, err := store.Connect(cfg.MongoURI, cfg.MongoDatabase, "scf-auth/"+name)
+	if err != nil {
+		// The driver's message may quote the URI, password included: not logged.
+		return nil, &config.Error{Var: "MONGODB_URI", Reason: "is not a valid connection string (check scheme, hosts, options and escaping)"}
+	}
+	now := opts.Now
+	issuer := token.NewIssuer(cfg.JWTSecret, cfg.JWTIssuer, cfg.AccessTokenTTL, now)
+	rotator := token.NewRotator(token.DeriveKey(cfg.JWTSecret, "refresh-rotation"))
+	return &Deps{
+		Config:   cfg,
+		Logger:   logger,
+		Store:    st,
+		Sessions: session.New(st, issuer, rotator, cfg.RefreshTokenTTL, cfg.RefreshReuseGrace, now),
+		Accounts: account.NewResolver(st, now),
+		CodeKey:  token.DeriveKey(cfg.JWTSecret, "sms-code"),
+		Now:      now,
+		Getenv:   opts.Getenv,
+	}, nil
+}
+
+// Close releases the store client; tests and tools use it, functions never
+// need to.
+func (d *Deps) Close() { _ = d.Store.Close(context.Background()) }
