@@ -98,19 +98,27 @@ func load(name string, opts Options) (*Deps, error) {
 		return nil, &config.Error{Var: "MONGODB_URI", Reason: "is not a valid connection string (check scheme, hosts, options and escaping)"}
 	}
 	now := opts.Now
-	issuer := token.NewIssuer(cfg.JWTSecret, cfg.JWTIssuer, cfg.AccessTokenTTL, now)
-	rotator := token.NewRotator(token.DeriveKey(cfg.JWTSecret, "refresh-rotation"))
 	return &Deps{
 		Config:   cfg,
 		Logger:   logger,
 		Store:    st,
-		Sessions: session.New(st, issuer, rotator, cfg.RefreshTokenTTL, cfg.RefreshReuseGrace, now),
+		Sessions: Sessions(cfg, st, now),
 		Accounts: account.NewResolver(st, now),
-		CodeKey:  token.DeriveKey(cfg.JWTSecret, "sms-code"),
+		CodeKey:  CodeKey(cfg),
 		Now:      now,
 		Getenv:   opts.Getenv,
 	}, nil
 }
+
+// Sessions is the session service the configuration describes.
+func Sessions(cfg *config.Config, st *store.Store, now func() time.Time) *session.Service {
+	issuer := token.NewIssuer(cfg.JWTSecret, cfg.JWTIssuer, cfg.AccessTokenTTL, now)
+	rotator := token.NewRotator(token.DeriveKey(cfg.JWTSecret, "refresh-rotation"))
+	return session.New(st, issuer, rotator, cfg.RefreshTokenTTL, cfg.RefreshReuseGrace, now)
+}
+
+// CodeKey is the key of the SMS code hashes.
+func CodeKey(cfg *config.Config) []byte { return token.DeriveKey(cfg.JWTSecret, "sms-code") }
 
 // Close releases the store client; tests and tools use it, functions never
 // need to.

@@ -81,6 +81,13 @@ func Database(tb testing.TB) (uri, name string) {
 func Store(tb testing.TB) *store.Store {
 	tb.Helper()
 	uri, name := Database(tb)
+	return StoreFor(tb, uri, name)
+}
+
+// StoreFor returns a store over database name at uri, with its indexes in
+// place, closed when the test ends.
+func StoreFor(tb testing.TB, uri, name string) *store.Store {
+	tb.Helper()
 	s, err := store.Connect(uri, name, "mongotest")
 	if err != nil {
 		tb.Fatalf("mongotest: connect: %v", err)

@@ -174,13 +174,17 @@ func (s *Service) answer(u *store.User, sessionID string, gen int, secret []byte
 	return &Session{
 		AccessToken:      access,
 		TokenType:        "Bearer",
-		ExpiresIn:        max(0, int(issuedAt.Add(s.issuer.TTL()).Sub(now).Seconds())),
+		ExpiresIn:        wholeSeconds(issuedAt.Add(s.issuer.TTL()).Sub(now)),
 		RefreshToken:     token.Refresh{SessionID: sessionID, Gen: gen, Secret: secret}.String(),
-		RefreshExpiresIn: max(0, int(expiresAt.Sub(now).Seconds())),
+		RefreshExpiresIn: wholeSeconds(expiresAt.Sub(now)),
 		IsNewUser:        isNew,
 		User:             account.View(u),
 	}, nil
 }
+
+// wholeSeconds rounds a remaining lifetime to the nearest second, never
+// below zero: a token issued now for 2h says 7200, not 7199.
+func wholeSeconds(d time.Duration) int { return max(0, int(d.Round(time.Second).Seconds())) }
 
 // clock is now as the store keeps it (milliseconds).
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }

@@ -6,6 +6,8 @@ package sms
 import (
 	"context"
 	"time"
+
+	"github.com/wxauth/scf-auth/pkg/config"
 )
 
 // Message is one login code to send.
@@ -20,4 +22,13 @@ type Message struct {
 // Sender delivers a message, or says why it could not.
 type Sender interface {
 	Send(ctx context.Context, m Message) error
+}
+
+// FromConfig returns the sender SMS_PROVIDER names. getenv reads the
+// function role's temporary keys at send time.
+func FromConfig(c *config.Config, getenv func(string) string) (Sender, error) {
+	if c.SMSProvider == config.ProviderConsole {
+		return Console{}, nil
+	}
+	return NewTencent(c, getenv)
 }

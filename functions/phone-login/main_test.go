@@ -1,0 +1,280 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/wxauth/scf-auth/pkg/functest"
+	"github.com/wxauth/scf-auth/pkg/mongotest"
+	"github.com/wxauth/scf-auth/pkg/wechatsim"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	mongotest.Stop()
+	os.Exit(code)
+}
+
+const number = "13800138000"
+
+func phoneLogin(env *functest.Env) *functest.Function { return env.Function("phone-login", newHandler) }
+
+func login(f *functest.Function, phone, code string) *functest.Answer {
+	return f.Post("/phone-login", functest.Body("phone", phone, "code", code), "")
+}
+
+func TestLoginCreatesThenFindsTheAccount(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	env.SeedCode(number, "123456")
+	a := login(f, "+86 138 0013 8000", "123456").Expect(t, 200, "OK")
+	if a.Get("isNewUser") != true || a.Str("tokenType") != "Bearer" || a.Num("expiresIn") != 7200 ||
+		a.Num("refreshExpiresIn") != 720*3600 || a.Str("accessToken") == "" || a.Str("refreshToken") == "" {
+		t.Fatalf("session = %s", a.Raw)
+	}
+	if a.Str("user.phone") != number || a.Str("user.countryCode") != "86" || a.Get("user.wechatBound") != false ||
+		len(a.Str("user.id")) != 24 || a.Get("user.birthday") != nil || a.Num("user.points") != 0 {
+		t.Fatalf("user = %v", a.Get("user"))
+	}
+	for _, secret := range []string{"openid", "unionid", "session_key", "sessionKey", "hash", "disabled"} {
+		if strings.Contains(a.Raw, secret) {
+			t.Fatalf("answer holds %q: %s", secret, a.Raw)
+		}
+	}
+	if a.RoundTrips != 4 {
+		t.Errorf("phone-login took %d database round trips, want 4 (code read, code take, user, session)", a.RoundTrips)
+	}
+	id := a.Str("user.id")
+
+	env.SeedCode(number, "654321")
+	b := login(f, number, "654321").Expect(t, 200, "OK")
+	if b.Get("isNewUser") != false || b.Str("user.id") != id {
+		t.Fatalf("second login: %s", b.Raw)
+	}
+	if logs := env.Logs.String(); strings.Contains(logs, number) {
+		t.Fatalf("logs hold the unmasked phone:\n%s", logs)
+	}
+}
+
+func TestLoginBadInput(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	env.SeedCode(number, "123456")
+	tests := []struct {
+		name, body  string
+		status      int
+		code, field string
+	}{
+		{"missing phone", `{"code":"123456"}`, 400, "INVALID_REQUEST", "phone"},
+		{"missing code", `{"phone":"13800138000"}`, 400, "INVALID_REQUEST", "code"},
+		{"code as number", `{"phone":"13800138000","code":123456}`, 400, "INVALID_REQUEST", "code"},
+		{"code as operator", `{"phone":"13800138000","code":{"$ne":""}}`, 400, "INVALID_REQUEST", "code"},
+		{"phone as operator", `{"phone":{"$gt":""},"code":"123456"}`, 400, "INVALID_REQUEST", "phone"},
+		{"loginCode as number", `{"phone":"13800138000","code":"123456","loginCode":1}`, 400, "INVALID_REQUEST", "loginCode"},
+		{"unknown field", `{"phone":"13800138000","code":"123456","admin":true}`, 400, "INVALID_REQUEST", "admin"},
+		{"array body", `[{"phone":"13800138000","code":"123456"}]`, 400, "INVALID_REQUEST", ""},
+		{"bad phone", `{"phone":"12345","code":"123456"}`, 400, "INVALID_PHONE", ""},
+		{"short code", `{"phone":"13800138000","code":"12345"}`, 401, "CODE_INVALID", ""},
+		{"letters", `{"phone":"13800138000","code":"12345a"}`, 401, "CODE_INVALID", ""},
+		{"never sent", `{"phone":"13900139000","code":"123456"}`, 401, "CODE_INVALID", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := f.Post("/phone-login", tt.body, "").Expect(t, tt.status, tt.code)
+			if tt.field != "" {
+				a.Field(t, tt.field)
+			}
+		})
+	}
+	f.Do("GET", "/phone-login", "", "").Expect(t, 405, "METHOD_NOT_ALLOWED")
+	f.Post("/phone-login/x", `{}`, "").Expect(t, 404, "NOT_FOUND")
+	// None of that spent a try: the right code still works.
+	login(f, number, "123456").Expect(t, 200, "OK")
+}
+
+func TestCodeIsSingleUse(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	env.SeedCode(number, "123456")
+	login(f, number, "123456").Expect(t, 200, "OK")
+	login(f, number, "123456").Expect(t, 401, "CODE_INVALID")
+}
+
+func TestCodeExpires(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	env.SeedCode(number, "123456")
+	env.Clock.Advance(5*time.Minute + time.Second)
+	login(f, number, "123456").Expect(t, 401, "CODE_INVALID")
+}
+
+func TestWrongTriesVoidTheCode(t *testing.T) {
+	env := functest.New(t)
+	env.Vars["SMS_MAX_ATTEMPTS"] = "3"
+	f := phoneLogin(env)
+	env.SeedCode(number, "123456")
+	for i, left := range []float64{2, 1, 0} {
+		a := login(f, number, "000000").Expect(t, 401, "CODE_INVALID")
+		if a.Num("attemptsLeft") != left {
+			t.Fatalf("try %d: attemptsLeft = %v, want %v", i+1, a.Get("attemptsLeft"), left)
+		}
+	}
+	login(f, number, "123456").Expect(t, 429, "CODE_ATTEMPTS_EXCEEDED")
+	login(f, number, "123456").Expect(t, 401, "CODE_INVALID")
+	// A new code works again.
+	env.SeedCode(number, "222222")
+	login(f, number, "222222").Expect(t, 200, "OK")
+}
+
+func TestRightCodeAfterSomeWrongTries(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	env.SeedCode(number, "123456")
+	for i := 0; i < 4; i++ {
+		login(f, number, "999999").Expect(t, 401, "CODE_INVALID")
+	}
+	login(f, number, "123456").Expect(t, 200, "OK")
+}
+
+func TestConcurrentLoginsWithOneCodeMakeOneSession(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	env.SeedCode(number, "123456")
+	answers := make([]*functest.Answer, 20)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() { defer wg.Done(); answers[i] = login(f, number, "123456") }()
+	}
+	wg.Wait()
+	ok := 0
+	for _, a := range answers {
+		switch a.Code {
+		case "OK":
+			ok++
+		case "CODE_INVALID":
+		default:
+			t.Fatalf("unexpected answer %s", a.Raw)
+		}
+	}
+	sessions := countSessions(t, env)
+	if ok != 1 || sessions != 1 {
+		t.Fatalf("%d logins succeeded and %d sessions exist, want exactly 1 each", ok, sessions)
+	}
+}
+
+func TestConcurrentWrongGuessesGetNoMoreThanTheAllowedTries(t *testing.T) {
+	env := functest.New(t)
+	env.Vars["SMS_MAX_ATTEMPTS"] = "3"
+	f := phoneLogin(env)
+	env.SeedCode(number, "123456")
+	var wg sync.WaitGroup
+	for i := 0; i < 30; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); login(f, number, "000000") }()
+	}
+	wg.Wait()
+	// However the burst was judged, at most 3 wrong tries were counted, and
+	// each was counted: the code is now exhausted, or still has its
+	// remaining tries, never more than 3 in all.
+	c, err := env.Store.CodeFor(t.Context(), number, env.Clock.Now())
+	if err == nil && c.Attempts > 3 {
+		t.Fatalf("%d wrong tries judged, at most 3 allowed", c.Attempts)
+	}
+	spent := 3
+	if err == nil {
+		spent = c.Attempts
+	}
+	// The right code now works only if fewer than 3 tries were spent.
+	a := login(f, number, "123456")
+	if spent < 3 && a.Code != "OK" {
+		t.Fatalf("only %d tries spent, yet the right code failed: %s", spent, a.Raw)
+	}
+	if spent >= 3 && a.Code == "OK" {
+		t.Fatalf("the right code worked after %d wrong tries", spent)
+	}
+}
+
+func countSessions(t *testing.T, env *functest.Env) int {
+	t.Helper()
+	n, err := env.Store.CountSessions(t.Context(), bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(n)
+}
+
+func TestLoginCodeBindsWeChat(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	env.SeedCode(number, "123456")
+	wx := env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-bind", UnionID: "u-bind"})
+	a := f.Post("/phone-login", functest.Body("phone", number, "code", "123456", "loginCode", wx), "").Expect(t, 200, "OK")
+	if a.Get("user.wechatBound") != true {
+		t.Fatalf("not bound: %s", a.Raw)
+	}
+	u, err := env.Store.UserByOpenID(t.Context(), "o-bind")
+	if err != nil || u.Phone != number || u.WeChat.UnionID != "u-bind" {
+		t.Fatalf("stored user %+v, %v", u, err)
+	}
+}
+
+func TestLoginCodeOfABoundIdentityStillLogsIn(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	// The WeChat identity already belongs to another account.
+	env.SeedCode("13900139000", "111111")
+	first := env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-taken"})
+	f.Post("/phone-login", functest.Body("phone", "13900139000", "code", "111111", "loginCode", first), "").Expect(t, 200, "OK")
+
+	env.SeedCode(number, "123456")
+	second := env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-taken"})
+	a := f.Post("/phone-login", functest.Body("phone", number, "code", "123456", "loginCode", second), "").Expect(t, 200, "OK")
+	if a.Get("user.wechatBound") != false {
+		t.Fatalf("bound an identity held by another account: %s", a.Raw)
+	}
+}
+
+func TestBadLoginCodeSpendsNothing(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	env.SeedCode(number, "123456")
+	f.Post("/phone-login", functest.Body("phone", number, "code", "123456", "loginCode", "bogus"), "").Expect(t, 401, "WECHAT_CODE_INVALID")
+	login(f, number, "123456").Expect(t, 200, "OK")
+}
+
+func TestDirectInvocationFromWxCloudBindsTheCaller(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	env.SeedCode(number, "123456")
+	a := f.Direct(map[string]any{
+		"phone": number, "code": "123456",
+		"userInfo": map[string]any{"appId": functest.AppID, "openId": "o-cloud"},
+	}).Expect(t, 0, "OK")
+	if a.Get("user.wechatBound") != true {
+		t.Fatalf("wx.cloud caller not bound: %s", a.Raw)
+	}
+}
+
+func TestDisabledAccountCannotLogIn(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	env.SeedCode(number, "123456")
+	id := login(f, number, "123456").Expect(t, 200, "OK").Str("user.id")
+	disable(t, env, id)
+	env.SeedCode(number, "222222")
+	login(f, number, "222222").Expect(t, 403, "ACCOUNT_DISABLED")
+}
+
+func disable(t *testing.T, env *functest.Env, id string) {
+	t.Helper()
+	oid, _ := bson.ObjectIDFromHex(id)
+	if err := env.Store.SetDisabled(t.Context(), oid, true); err != nil {
+		t.Fatal(err)
+	}
+}

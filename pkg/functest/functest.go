@@ -1,0 +1,366 @@
+// Package functest drives functions from outside, as the platform does: it
+// builds a function through the same app.New its main uses, with the
+// environment pointing at a fresh database, the Tencent Cloud SMS fake and
+// the WeChat simulator, and sends it events. Tests then look at the answer
+// and at the stored state.
+package functest
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wxauth/scf-auth/pkg/adapter"
+	"github.com/wxauth/scf-auth/pkg/app"
+	"github.com/wxauth/scf-auth/pkg/config"
+	"github.com/wxauth/scf-auth/pkg/mongotest"
+	"github.com/wxauth/scf-auth/pkg/otp"
+	"github.com/wxauth/scf-auth/pkg/roundtrip"
+	"github.com/wxauth/scf-auth/pkg/session"
+	"github.com/wxauth/scf-auth/pkg/sms/smstest"
+	"github.com/wxauth/scf-auth/pkg/store"
+	"github.com/wxauth/scf-auth/pkg/wechatsim"
+)
+
+// Test credentials of the fakes.
+const (
+	JWTSecret    = "test-jwt-secret-0123456789abcdef-xyz"
+	AppID        = "wxf00dfeedc0ffee00"
+	AppSecret    = "test-app-secret"
+	TCSecretID   = "AKIDtest0000000000000000"
+	TCSecretKey  = "test-tencent-secret-key"
+	SMSAppID     = "1400000001"
+	ClientIPAddr = "203.0.113.10"
+)
+
+// Env is one test's world: a fresh database and the outside services.
+type Env struct {
+	t      testing.TB
+	Vars   map[string]string
+	Store  *store.Store
+	SMS    *smstest.Server
+	WeChat *wechatsim.Sim
+	Clock  *Clock
+	Logs   *Buffer
+}
+
+// New builds an environment whose variables tests may change before
+// building functions.
+func New(t testing.TB) *Env {
+	t.Helper()
+	uri, db := mongotest.Database(t)
+	st := mongotest.StoreFor(t, uri, db)
+	fake := smstest.NewServer(TCSecretID, TCSecretKey)
+	t.Cleanup(fake.Close)
+	clock := NewClock(time.Now())
+	sim, simServer := wechatsim.NewServer(AppID, AppSecret)
+	sim.Now = clock.Now
+	t.Cleanup(simServer.Close)
+	return &Env{
+		t: t, Store: st, SMS: fake, WeChat: sim, Clock: clock, Logs: new(Buffer),
+		Vars: map[string]string{
+			"MONGODB_URI": uri, "MONGODB_DATABASE": db, "JWT_SECRET": JWTSecret,
+			"SMS_PROVIDER": "tencent", "SMS_ENDPOINT": fake.URL,
+			"TENCENTCLOUD_SECRET_ID": TCSecretID, "TENCENTCLOUD_SECRET_KEY": TCSecretKey,
+			"SMS_SDK_APP_ID": SMSAppID, "SMS_SIGN_NAME": "测试", "SMS_TEMPLATE_ID": "1000001",
+			"WECHAT_APPID": AppID, "WECHAT_SECRET": AppSecret, "WECHAT_API_BASE": simServer.URL,
+		},
+	}
+}
+
+// Function builds the named function from the environment as it is now.
+func (e *Env) Function(name string, build func(*app.Deps) (app.Handler, error)) *Function {
+	vars := make(map[string]string, len(e.Vars))
+	for k, v := range e.Vars {
+		vars[k] = v
+	}
+	f := app.New(name, app.Options{Getenv: func(k string) string { return vars[k] }, Stdout: e.Logs, Now: e.Clock.Now}, build)
+	return &Function{env: e, fn: f}
+}
+
+// SeedCode stores code as the live SMS code of phone, as send-sms would.
+func (e *Env) SeedCode(phone, code string) {
+	e.t.Helper()
+	cfg, err := config.Load(func(k string) string { return e.Vars[k] })
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	nonce := otp.NewNonce()
+	h := otp.NewHasher(app.CodeKey(cfg))
+	now := e.Clock.Now()
+	c := &store.SMSCode{Phone: phone, Nonce: nonce, Hash: h.Hash(phone, nonce, code), SentAt: now, ExpiresAt: now.Add(5 * time.Minute)}
+	if err := e.Store.SaveCode(context.Background(), c); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// Function is a function under test.
+type Function struct {
+	env *Env
+	fn  *adapter.Function
+}
+
+// Answer is what a function answered, decoded.
+type Answer struct {
+	// Status is the HTTP status; 0 for a direct invocation.
+	Status     int
+	Headers    map[string]string
+	Code       string         `json:"code"`
+	Message    string         `json:"message"`
+	Data       map[string]any `json:"data"`
+	RequestID  string         `json:"requestId"`
+	Raw        string
+	RoundTrips int
+}
+
+// Request is an HTTP request as API Gateway passes it.
+type Request struct {
+	Method, Path, Body string
+	Headers            map[string]string
+	// Base64 sends the body base64-encoded, as for binary content.
+	Base64 bool
+	// FunctionURL sends the function URL shape (no requestContext).
+	FunctionURL bool
+}
+
+// HTTP sends an API Gateway (or function URL) event.
+func (f *Function) HTTP(r Request) *Answer {
+	headers := map[string]any{"content-type": "application/json", "x-forwarded-for": "198.51.100.99"}
+	for k, v := range r.Headers {
+		headers[k] = v
+	}
+	body := r.Body
+	if r.Base64 {
+		body = base64.StdEncoding.EncodeToString([]byte(body))
+	}
+	ev := map[string]any{
+		"httpMethod": r.Method, "path": r.Path, "headers": headers, "body": body,
+		"isBase64Encoded": r.Base64, "queryString": map[string]any{},
+	}
+	if r.FunctionURL {
+		headers["x-scf-remote-addr"] = ClientIPAddr
+	} else {
+		ev["requestContext"] = map[string]any{"sourceIp": ClientIPAddr, "requestId": "", "stage": "release", "httpMethod": "ANY", "path": r.Path}
+	}
+	return f.Invoke(mustJSON(ev))
+}
+
+// Post sends a JSON POST with an optional bearer token.
+func (f *Function) Post(path, body, bearer string) *Answer {
+	return f.HTTP(Request{Method: "POST", Path: path, Body: body, Headers: bearerHeader(bearer)})
+}
+
+// Do sends a request with an optional bearer token.
+func (f *Function) Do(method, path, body, bearer string) *Answer {
+	return f.HTTP(Request{Method: method, Path: path, Body: body, Headers: bearerHeader(bearer)})
+}
+
+// Direct sends a direct-invocation event (the SCF Invoke API, wx.cloud).
+func (f *Function) Direct(event map[string]any) *Answer {
+	return f.Invoke(mustJSON(event))
+}
+
+// Invoke sends a raw event and decodes the answer, counting round trips.
+func (f *Function) Invoke(event []byte) *Answer {
+	f.env.t.Helper()
+	ctx, counter := roundtrip.NewContext(context.Background())
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	out, err := f.fn.Invoke(ctx, event)
+	if err != nil {
+		f.env.t.Fatalf("Invoke returned a Go error: %v", err)
+	}
+	a := &Answer{Raw: string(out), RoundTrips: counter.Load()}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(out, &probe); err != nil {
+		f.env.t.Fatalf("answer is not JSON: %s", out)
+	}
+	if _, isHTTP := probe["statusCode"]; isHTTP {
+		var resp struct {
+			StatusCode int               `json:"statusCode"`
+			Headers    map[string]string `json:"headers"`
+			Body       string            `json:"body"`
+		}
+		if err := json.Unmarshal(out, &resp); err != nil {
+			f.env.t.Fatal(err)
+		}
+		a.Status, a.Headers, a.Raw = resp.StatusCode, resp.Headers, resp.Body
+		out = []byte(resp.Body)
+	}
+	if err := json.Unmarshal(out, a); err != nil {
+		f.env.t.Fatalf("answer is not an envelope: %s", out)
+	}
+	return a
+}
+
+// Expect fails the test unless the answer has status and code. Pass status
+// 0 for a direct invocation.
+func (a *Answer) Expect(t testing.TB, status int, code string) *Answer {
+	t.Helper()
+	if a.Status != status || a.Code != code {
+		t.Fatalf("got %d %s, want %d %s: %s", a.Status, a.Code, status, code, a.Raw)
+	}
+	if a.Message == "" || a.RequestID == "" {
+		t.Fatalf("answer lacks message or requestId: %s", a.Raw)
+	}
+	if status != 0 && a.Headers["X-Request-Id"] != a.RequestID {
+		t.Fatalf("X-Request-Id %q differs from requestId %q", a.Headers["X-Request-Id"], a.RequestID)
+	}
+	return a
+}
+
+// Field fails the test unless data.field names field.
+func (a *Answer) Field(t testing.TB, field string) *Answer {
+	t.Helper()
+	if a.Data["field"] != field {
+		t.Fatalf("data.field = %v, want %s: %s", a.Data["field"], field, a.Raw)
+	}
+	return a
+}
+
+// Str returns data[key] (dotted for nested objects) as a string.
+func (a *Answer) Str(key string) string {
+	v := a.get(key)
+	s, _ := v.(string)
+	return s
+}
+
+// Num returns data[key] (dotted) as a number.
+func (a *Answer) Num(key string) float64 {
+	n, _ := a.get(key).(float64)
+	return n
+}
+
+// Get returns data[key] (dotted), nil when absent.
+func (a *Answer) Get(key string) any { return a.get(key) }
+
+func (a *Answer) get(key string) any {
+	var cur any = a.Data
+	for _, part := range strings.Split(key, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[part]
+	}
+	return cur
+}
+
+func bearerHeader(token string) map[string]string {
+	if token == "" {
+		return nil
+	}
+	return map[string]string{"authorization": "Bearer " + token}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Clock is a settable clock starting at real time.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Set moves the clock to t; tests only move it forward.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Buffer is a goroutine-safe log sink.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything logged so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Body builds a JSON body from alternating keys and values.
+func Body(kv ...any) string {
+	m := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[fmt.Sprint(kv[i])] = kv[i+1]
+	}
+	return string(mustJSON(m))
+}
+
+// Account is a user with a live session, as after a login.
+type Account struct {
+	User         *store.User
+	AccessToken  string
+	RefreshToken string
+}
+
+// SignUp creates a user (adjusted by mutate, if given) and logs it in,
+// through the same session service the functions use.
+func (e *Env) SignUp(mutate func(*store.User)) *Account {
+	e.t.Helper()
+	u := store.NewUser(e.Clock.Now())
+	if mutate != nil {
+		mutate(u)
+	}
+	if err := e.Store.InsertUser(context.Background(), u); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.LogIn(u)
+}
+
+// LogIn starts a new session for u.
+func (e *Env) LogIn(u *store.User) *Account {
+	e.t.Helper()
+	sess, err := e.Sessions().Issue(context.Background(), u, session.MethodSMS, false)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &Account{User: u, AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken}
+}
+
+// Sessions is a session service configured like the functions.
+func (e *Env) Sessions() *session.Service {
+	cfg, err := config.Load(func(k string) string { return e.Vars[k] })
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return app.Sessions(cfg, e.Store, e.Clock.Now)
+}
