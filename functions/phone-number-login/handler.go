@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/wxauth/scf-auth/pkg/account"
+	"github.com/wxauth/scf-auth/pkg/adapter"
+	"github.com/wxauth/scf-auth/pkg/apierror"
+	"github.com/wxauth/scf-auth/pkg/app"
+	"github.com/wxauth/scf-auth/pkg/session"
+	"github.com/wxauth/scf-auth/pkg/store"
+	"github.com/wxauth/scf-auth/pkg/wechat"
+)
+
+// handler logs in by a phone number WeChat vouches for.
+type handler struct {
+	wechat   *wechat.Client
+	accounts *account.Resolver
+	sessions *session.Service
+}
+
+func newHandler(d *app.Deps) (app.Handler, error) {
+	if err := d.Config.RequireWeChat(); err != nil {
+		return app.Handler{}, err
+	}
+	h := &handler{
+		wechat:   wechat.New(d.Config.WeChatAPIBase, d.Config.WeChatAppID, d.Config.WeChatSecret, d.Store, nil, d.Now),
+		accounts: d.Accounts,
+		sessions: d.Sessions,
+	}
+	return app.Handler{
+		Routes:        []adapter.Route{{Method: http.MethodPost, Path: "/phone-number-login", Action: "login", Handle: h.login}},
+		DefaultAction: "login",
+	}, nil
+}
+
+// input is a phone-number login: phoneCode (getPhoneNumber's e.detail.code)
+// or the legacy encryptedData and iv, and loginCode (wx.login()).
+type input struct {
+	phoneCode, loginCode, encryptedData, iv string
+}
+
+func readInput(f adapter.Fields) (input, error) {
+	var in input
+	if err := f.Only("phoneCode", "loginCode", "encryptedData", "iv"); err != nil {
+		return in, err
+	}
+	for _, field := range []struct {
+		name string
+		dst  *string
+	}{{"phoneCode", &in.phoneCode}, {"loginCode", &in.loginCode}, {"encryptedData", &in.encryptedData}, {"iv", &in.iv}} {
+		v, _, err := f.String(field.name)
+		if err != nil {
+			return in, err
+		}
+		*field.dst = v
+	}
+	legacy := in.encryptedData != "" || in.iv != ""
+	switch {
+	case in.phoneCode != "" && legacy:
+		return in, apierror.BadField("encryptedData", "must not be sent with phoneCode")
+	case in.phoneCode == "" && !legacy:
+		return in, apierror.BadField("phoneCode", "is required (or the legacy encryptedData and iv)")
+	case legacy && in.encryptedData == "":
+		return in, apierror.BadField("encryptedData", "is required with iv")
+	case legacy && in.iv == "":
+		return in, apierror.BadField("iv", "is required with encryptedData")
+	}
+	return in, nil
+}
+
+// login learns the phone number and the WeChat identity (two WeChat calls,
+// made at once; one for a wx.cloud caller), then resolves the account.
+func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) {
+	in, err := readInput(req.Fields)
+	if err != nil {
+		return nil, err
+	}
+	legacy := in.phoneCode == ""
+	if in.loginCode == "" && (req.Caller == nil || legacy) {
+		// The legacy data is encrypted with this login's session key.
+		return nil, apierror.BadField("loginCode", "is required")
+	}
+
+	var (
+		wx    store.WeChat
+		phone *wechat.Phone
+	)
+	if legacy {
+		login, err := h.wechat.Code2Session(ctx, in.loginCode)
+		if err != nil {
+			return nil, err
+		}
+		if phone, err = wechat.DecryptPhone(login.SessionKey, in.encryptedData, in.iv, h.wechat.AppID()); err != nil {
+			return nil, err
+		}
+		wx = login.Identity
+	} else {
+		if wx, phone, err = h.identities(ctx, req, in); err != nil {
+			return nil, err
+		}
+	}
+	u, isNew, err := h.accounts.ByPhoneAndWeChat(ctx, phone.CountryCode, phone.Number, wx)
+	if err != nil {
+		return nil, err
+	}
+	return h.sessions.Issue(ctx, u, session.MethodPhoneNumber, isNew)
+}
+
+// identities exchanges the phone code and, unless the platform identified
+// the caller, the login code, concurrently.
+func (h *handler) identities(ctx context.Context, req *adapter.Request, in input) (store.WeChat, *wechat.Phone, error) {
+	type result struct {
+		login *wechat.Login
+		err   error
+	}
+	var logins chan result
+	if req.Caller == nil {
+		logins = make(chan result, 1)
+		go func() {
+			login, err := h.wechat.Code2Session(ctx, in.loginCode)
+			logins <- result{login, err}
+		}()
+	}
+	phone, phoneErr := h.wechat.PhoneNumber(ctx, in.phoneCode)
+	wx := store.WeChat{}
+	if logins != nil {
+		r := <-logins
+		if r.err != nil {
+			return wx, nil, r.err
+		}
+		wx = r.login.Identity
+	} else {
+		wx = store.WeChat{OpenID: req.Caller.OpenID}
+	}
+	if phoneErr != nil {
+		return wx, nil, phoneErr
+	}
+	return wx, phone, nil
+}

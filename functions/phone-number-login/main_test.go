@@ -1,0 +1,274 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/wxauth/scf-auth/pkg/functest"
+	"github.com/wxauth/scf-auth/pkg/mongotest"
+	"github.com/wxauth/scf-auth/pkg/store"
+	"github.com/wxauth/scf-auth/pkg/wechatsim"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	mongotest.Stop()
+	os.Exit(code)
+}
+
+const number = "13800138000"
+
+func pnLogin(env *functest.Env) *functest.Function {
+	return env.Function("phone-number-login", newHandler)
+}
+
+// tap is one tap on the phone-number button: a fresh login code for the
+// WeChat user and a fresh phone code for the number.
+func tap(env *functest.Env, f *functest.Function, openid, phone string) *functest.Answer {
+	return f.Post("/phone-number-login", functest.Body(
+		"loginCode", env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: openid}),
+		"phoneCode", env.WeChat.NewPhoneCode("86", phone),
+	), "")
+}
+
+func userWith(t *testing.T, env *functest.Env, phone, openid string) *store.User {
+	t.Helper()
+	u := store.NewUser(env.Clock.Now())
+	if phone != "" {
+		u.CountryCode, u.Phone = "86", phone
+	}
+	if openid != "" {
+		u.WeChat = &store.WeChat{OpenID: openid}
+	}
+	if err := env.Store.InsertUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestFirstLoginCreatesTheAccountWithBoth(t *testing.T) {
+	env := functest.New(t)
+	f := pnLogin(env)
+	a := tap(env, f, "o1", number).Expect(t, 200, "OK")
+	if a.Get("isNewUser") != true || a.Str("user.phone") != number || a.Get("user.wechatBound") != true {
+		t.Fatalf("answer %s", a.Raw)
+	}
+	if strings.Contains(a.Raw, "o1") || strings.Contains(a.Raw, "simtoken") {
+		t.Fatalf("answer leaks WeChat details: %s", a.Raw)
+	}
+	b := tap(env, f, "o1", number).Expect(t, 200, "OK")
+	if b.Get("isNewUser") != false || b.Str("user.id") != a.Str("user.id") {
+		t.Fatalf("second login: %s", b.Raw)
+	}
+	// Warm, with the token cached: two WeChat calls per login.
+	if got := env.WeChat.Calls("jscode2session") + env.WeChat.Calls("getuserphonenumber"); got != 4 {
+		t.Fatalf("%d login and phone calls for 2 logins, want 4", got)
+	}
+	if got := env.WeChat.Calls("stable_token"); got != 1 {
+		t.Fatalf("stable_token fetched %d times, want 1", got)
+	}
+	if b.RoundTrips != 3 {
+		t.Errorf("returning phone-number-login took %d round trips, want 3 (token, lookup, session)", b.RoundTrips)
+	}
+}
+
+func TestResolution(t *testing.T) {
+	tests := []struct {
+		name string
+		// existing accounts: phone and openid of each
+		existing [][2]string
+		want     string // "login", "bind", or the conflict
+		bindsTo  int    // index of the account that ends up holding both
+	}{
+		{"phone account without WeChat is bound", [][2]string{{number, ""}}, "bind", 0},
+		{"WeChat account without phone is bound", [][2]string{{"", "o1"}}, "bind", 0},
+		{"same account holds both", [][2]string{{number, "o1"}}, "login", 0},
+		{"phone account bound to another WeChat", [][2]string{{number, "o-other"}}, "phone", -1},
+		{"WeChat account with another phone", [][2]string{{"13900139000", "o1"}}, "wechat", -1},
+		{"phone and WeChat on two accounts", [][2]string{{number, ""}, {"", "o1"}}, "phone", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := functest.New(t)
+			f := pnLogin(env)
+			var users []*store.User
+			for _, e := range tt.existing {
+				users = append(users, userWith(t, env, e[0], e[1]))
+			}
+			before := snapshot(t, env, users)
+			a := tap(env, f, "o1", number)
+			switch tt.want {
+			case "login", "bind":
+				a.Expect(t, 200, "OK")
+				if a.Str("user.id") != users[tt.bindsTo].ID.Hex() || a.Get("isNewUser") != false ||
+					a.Str("user.phone") != number || a.Get("user.wechatBound") != true {
+					t.Fatalf("answer %s", a.Raw)
+				}
+				u, _ := env.Store.UserByOpenID(t.Context(), "o1")
+				if u == nil || u.ID != users[tt.bindsTo].ID || u.Phone != number {
+					t.Fatalf("stored %+v", u)
+				}
+			default:
+				a.Expect(t, 409, "ACCOUNT_CONFLICT")
+				if a.Str("conflict") != tt.want {
+					t.Errorf("conflict = %q, want %q", a.Str("conflict"), tt.want)
+				}
+				if after := snapshot(t, env, users); after != before {
+					t.Fatalf("a conflict changed accounts:\n%s\n%s", before, after)
+				}
+			}
+		})
+	}
+}
+
+func snapshot(t *testing.T, env *functest.Env, users []*store.User) string {
+	t.Helper()
+	var b strings.Builder
+	for _, u := range users {
+		got, err := env.Store.UserByID(t.Context(), u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wx := ""
+		if got.WeChat != nil {
+			wx = got.WeChat.OpenID + "/" + got.WeChat.UnionID
+		}
+		b.WriteString(got.ID.Hex() + " " + got.CountryCode + got.Phone + " " + wx + " " + got.UpdatedAt.String() + "\n")
+	}
+	return b.String()
+}
+
+func TestConcurrentFirstLoginsMakeOneAccount(t *testing.T) {
+	env := functest.New(t)
+	f := pnLogin(env)
+	bodies := make([]string, 20)
+	for i := range bodies {
+		bodies[i] = functest.Body(
+			"loginCode", env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-rush"}),
+			"phoneCode", env.WeChat.NewPhoneCode("86", number))
+	}
+	answers := make([]*functest.Answer, len(bodies))
+	var wg sync.WaitGroup
+	for i := range bodies {
+		wg.Add(1)
+		go func() { defer wg.Done(); answers[i] = f.Post("/phone-number-login", bodies[i], "") }()
+	}
+	wg.Wait()
+	created := 0
+	for _, a := range answers {
+		a.Expect(t, 200, "OK")
+		if a.Str("user.id") != answers[0].Str("user.id") {
+			t.Fatalf("two accounts for one person: %s vs %s", answers[0].Str("user.id"), a.Str("user.id"))
+		}
+		if a.Get("isNewUser") == true {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d answers created the account, want 1", created)
+	}
+	if n := env.WeChat.Calls("stable_token"); n != 1 {
+		t.Fatalf("stable_token fetched %d times by 20 concurrent logins, want 1", n)
+	}
+}
+
+func TestLegacyEncryptedData(t *testing.T) {
+	env := functest.New(t)
+	f := pnLogin(env)
+	loginCode := env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-legacy"})
+	data, iv, _ := env.WeChat.LegacyPhoneData(loginCode, "86", number, functest.AppID)
+	a := f.Post("/phone-number-login", functest.Body("loginCode", loginCode, "encryptedData", data, "iv", iv), "").Expect(t, 200, "OK")
+	if a.Str("user.phone") != number || a.Get("user.wechatBound") != true {
+		t.Fatalf("answer %s", a.Raw)
+	}
+	if env.WeChat.Calls("stable_token")+env.WeChat.Calls("getuserphonenumber") != 0 {
+		t.Fatal("the legacy flow needs no access token")
+	}
+
+	forgedCode := env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-forge"})
+	forged, forgedIV, _ := env.WeChat.LegacyPhoneData(forgedCode, "86", "13900139000", "wx0ther0app000000")
+	f.Post("/phone-number-login", functest.Body("loginCode", forgedCode, "encryptedData", forged, "iv", forgedIV), "").Expect(t, 401, "WECHAT_CODE_INVALID")
+
+	// Data encrypted for another login's session key.
+	mine := env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-mine"})
+	theirs := env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-theirs"})
+	data, iv, _ = env.WeChat.LegacyPhoneData(theirs, "86", "13900139000", functest.AppID)
+	f.Post("/phone-number-login", functest.Body("loginCode", mine, "encryptedData", data, "iv", iv), "").Expect(t, 401, "WECHAT_CODE_INVALID")
+	if _, err := env.Store.UserByOpenID(t.Context(), "o-forge"); err == nil {
+		t.Fatal("a forged watermark created an account")
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	env := functest.New(t)
+	f := pnLogin(env)
+	tests := []struct {
+		name, body, field string
+	}{
+		{"nothing", `{}`, "phoneCode"},
+		{"loginCode only", `{"loginCode":"l"}`, "phoneCode"},
+		{"phoneCode without loginCode", `{"phoneCode":"p"}`, "loginCode"},
+		{"phoneCode and legacy data", `{"phoneCode":"p","loginCode":"l","encryptedData":"AAAA","iv":"AAAA"}`, "encryptedData"},
+		{"encryptedData without iv", `{"loginCode":"l","encryptedData":"AAAA"}`, "iv"},
+		{"iv without encryptedData", `{"loginCode":"l","iv":"AAAA"}`, "encryptedData"},
+		{"phoneCode as number", `{"phoneCode":1,"loginCode":"l"}`, "phoneCode"},
+		{"loginCode as object", `{"phoneCode":"p","loginCode":{"$gt":""}}`, "loginCode"},
+		{"unknown field", `{"phoneCode":"p","loginCode":"l","phone":"13800138000"}`, "phone"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.Post("/phone-number-login", tt.body, "").Expect(t, 400, "INVALID_REQUEST").Field(t, tt.field)
+		})
+	}
+	loginCode := env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o1"})
+	f.Post("/phone-number-login", functest.Body("loginCode", loginCode, "encryptedData", "not base64!", "iv", "AAAAAAAAAAAAAAAAAAAAAA=="), "").
+		Expect(t, 400, "INVALID_REQUEST").Field(t, "encryptedData")
+}
+
+func TestWeChatRejections(t *testing.T) {
+	env := functest.New(t)
+	f := pnLogin(env)
+	f.Post("/phone-number-login", functest.Body("loginCode", env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o1"}), "phoneCode", "bogus"), "").Expect(t, 401, "WECHAT_CODE_INVALID")
+	f.Post("/phone-number-login", functest.Body("loginCode", "bogus", "phoneCode", env.WeChat.NewPhoneCode("86", number)), "").Expect(t, 401, "WECHAT_CODE_INVALID")
+	env.WeChat.FailNext("getuserphonenumber", wechatsim.ErrRateLimited)
+	tap(env, f, "o1", number).Expect(t, 429, "WECHAT_RATE_LIMITED")
+	env.WeChat.FailNext("getuserphonenumber", wechatsim.ErrBusy)
+	env.WeChat.FailNext("getuserphonenumber", wechatsim.ErrBusy)
+	tap(env, f, "o1", number).Expect(t, 503, "WECHAT_UNAVAILABLE")
+	// The access token was invalidated elsewhere: fetched again, once.
+	tap(env, f, "o1", number).Expect(t, 200, "OK")
+	env.WeChat.InvalidateAccessToken()
+	tap(env, f, "o1", number).Expect(t, 200, "OK")
+	if _, err := env.Store.UserByOpenID(t.Context(), "o1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestForeignNumber(t *testing.T) {
+	env := functest.New(t)
+	f := pnLogin(env)
+	a := f.Post("/phone-number-login", functest.Body(
+		"loginCode", env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-hk"}),
+		"phoneCode", env.WeChat.NewPhoneCode("852", "61234567")), "").Expect(t, 200, "OK")
+	if a.Str("user.phone") != "61234567" || a.Str("user.countryCode") != "852" {
+		t.Fatalf("answer %s", a.Raw)
+	}
+}
+
+func TestDirectInvocation(t *testing.T) {
+	env := functest.New(t)
+	f := pnLogin(env)
+	caller := map[string]any{"appId": functest.AppID, "openId": "o-cloud"}
+	a := f.Direct(map[string]any{"phoneCode": env.WeChat.NewPhoneCode("86", number), "userInfo": caller}).Expect(t, 0, "OK")
+	if a.Str("user.phone") != number || env.WeChat.Calls("jscode2session") != 0 {
+		t.Fatalf("wx.cloud login: %s", a.Raw)
+	}
+	if u, err := env.Store.UserByOpenID(t.Context(), "o-cloud"); err != nil || u.Phone != number {
+		t.Fatalf("stored %+v %v", u, err)
+	}
+	// Legacy data needs the login's session key, so a loginCode even here.
+	f.Direct(map[string]any{"encryptedData": "AAAA", "iv": "AAAA", "userInfo": caller}).Expect(t, 0, "INVALID_REQUEST").Field(t, "loginCode")
+	f.Direct(map[string]any{"phoneCode": "p", "userInfo": map[string]any{"appId": "wxother", "openId": "o"}}).Expect(t, 0, "INVALID_REQUEST").Field(t, "loginCode")
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/wxauth/scf-auth/pkg/account"
+	"github.com/wxauth/scf-auth/pkg/adapter"
+	"github.com/wxauth/scf-auth/pkg/apierror"
+	"github.com/wxauth/scf-auth/pkg/app"
+	"github.com/wxauth/scf-auth/pkg/session"
+	"github.com/wxauth/scf-auth/pkg/store"
+	"github.com/wxauth/scf-auth/pkg/wechat"
+)
+
+// handler logs in by WeChat identity.
+type handler struct {
+	wechat   *wechat.Client
+	accounts *account.Resolver
+	sessions *session.Service
+}
+
+func newHandler(d *app.Deps) (app.Handler, error) {
+	if err := d.Config.RequireWeChat(); err != nil {
+		return app.Handler{}, err
+	}
+	h := &handler{
+		wechat:   wechat.New(d.Config.WeChatAPIBase, d.Config.WeChatAppID, d.Config.WeChatSecret, d.Store, nil, d.Now),
+		accounts: d.Accounts,
+		sessions: d.Sessions,
+	}
+	return app.Handler{
+		Routes:        []adapter.Route{{Method: http.MethodPost, Path: "/wx-login", Action: "login", Handle: h.login}},
+		DefaultAction: "login",
+	}, nil
+}
+
+// login exchanges the code (one WeChat call; none for a wx.cloud caller,
+// whom the platform identifies), finds or creates the account by openid or
+// unionid, and starts a session. session_key is dropped here: nothing in
+// this product needs it later, and what is not kept cannot leak.
+func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) {
+	f := req.Fields
+	if err := f.Only("code", "nickname", "avatarUrl"); err != nil {
+		return nil, err
+	}
+	code, _, err := f.String("code")
+	if err != nil {
+		return nil, err
+	}
+	nickname, hasNickname, err := f.String("nickname")
+	if err != nil {
+		return nil, err
+	}
+	if hasNickname {
+		if nickname, err = account.ValidNickname(nickname); err != nil {
+			return nil, err
+		}
+	}
+	avatarURL, hasAvatar, err := f.String("avatarUrl")
+	if err != nil {
+		return nil, err
+	}
+	if hasAvatar {
+		if err := account.ValidAvatarURL(avatarURL); err != nil {
+			return nil, err
+		}
+	}
+
+	var wx store.WeChat
+	switch {
+	case req.Caller != nil:
+		wx = store.WeChat{OpenID: req.Caller.OpenID}
+	case code == "":
+		return nil, apierror.BadField("code", "is required")
+	default:
+		login, err := h.wechat.Code2Session(ctx, code)
+		if err != nil {
+			return nil, err
+		}
+		wx = login.Identity
+	}
+	u, isNew, err := h.accounts.ByWeChat(ctx, wx, nickname, avatarURL)
+	if err != nil {
+		return nil, err
+	}
+	return h.sessions.Issue(ctx, u, session.MethodWeChat, isNew)
+}
