@@ -1,0 +1,260 @@
+// Command dev runs the whole API locally:
+//
+//	go run ./scripts/dev [-addr 127.0.0.1:9000] [-data .data]
+//	go run ./scripts/dev invoke <function> < event.json
+//
+// It builds every function under functions/ and runs each as its own
+// process over the SCF Go runtime protocol, behind an HTTP front that turns
+// requests into API Gateway events, routing by the first path segment. What
+// the environment leaves unset is stood in for locally: an embedded
+// MongoDB-compatible database under .data/, a WeChat simulator, console SMS
+// (codes printed here) and a development JWT key. Ctrl-C stops everything.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/wxauth/scf-auth/scripts/internal/localscf"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "dev:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:9000", "address the HTTP front listens on")
+	data := fs.String("data", ".data", "folder for the embedded database, binaries and development key")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: go run ./scripts/dev [-addr host:port] [-data dir]\n       go run ./scripts/dev invoke <function> < event.json")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	dataDir := *data
+	if !filepath.IsAbs(dataDir) {
+		dataDir = filepath.Join(root, dataDir)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if fs.Arg(0) == "invoke" {
+		if fs.NArg() != 2 {
+			fs.Usage()
+			return errors.New("invoke needs a function name")
+		}
+		return invoke(ctx, root, dataDir, fs.Arg(1), os.Stdin, os.Stdout)
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("unknown command %q", fs.Arg(0))
+	}
+	return serve(ctx, root, dataDir, *addr)
+}
+
+// serve runs the gateway until ctx ends.
+func serve(ctx context.Context, root, dataDir, addr string) error {
+	logs := &codeHighlighter{out: os.Stdout}
+	names, procs, env, err := start(ctx, root, dataDir, logs, nil)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	defer stopAll(procs)
+
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	gw := &localscf.Gateway{Functions: procs, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+
+	banner(os.Stdout, "http://"+l.Addr().String(), names, procs, env)
+	<-ctx.Done()
+	fmt.Println("\nstopping…")
+	shutdown, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+// invoke runs one event through one function and prints its answer.
+func invoke(ctx context.Context, root, dataDir, name string, in io.Reader, out io.Writer) error {
+	event, err := io.ReadAll(in)
+	if err != nil {
+		return err
+	}
+	_, procs, env, err := start(ctx, root, dataDir, &codeHighlighter{out: os.Stderr}, []string{name})
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	defer stopAll(procs)
+	answer, err := localscf.InvokeDirect(ctx, procs[name], event)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(out, string(answer))
+	return err
+}
+
+// start prepares the environment, builds the functions and starts them.
+func start(ctx context.Context, root, dataDir string, logs io.Writer, only []string) ([]string, map[string]*localscf.Process, *localscf.Environment, error) {
+	names, err := localscf.Functions(root)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(only) > 0 {
+		for _, n := range only {
+			if !contains(names, n) {
+				return nil, nil, nil, fmt.Errorf("no function %q; there are: %s", n, strings.Join(names, ", "))
+			}
+		}
+		names = only
+	}
+	env, err := localscf.NewEnvironment(dataDir, os.Getenv)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fmt.Fprintln(os.Stderr, "building", strings.Join(names, ", "), "…")
+	binDir := filepath.Join(dataDir, "bin")
+	if err := localscf.Build(ctx, root, binDir, names...); err != nil {
+		env.Close()
+		return nil, nil, nil, err
+	}
+	procs := map[string]*localscf.Process{}
+	for _, n := range names {
+		procs[n] = &localscf.Process{Name: n, Binary: filepath.Join(binDir, n), Env: env.Environ(), Logs: logs, Timeout: 10 * time.Second}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(names))
+	for _, p := range procs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- p.Start(ctx) }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			stopAll(procs)
+			env.Close()
+			return nil, nil, nil, err
+		}
+	}
+	return names, procs, env, nil
+}
+
+func stopAll(procs map[string]*localscf.Process) {
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.Stop() }()
+	}
+	wg.Wait()
+}
+
+func banner(w io.Writer, base string, names []string, procs map[string]*localscf.Process, env *localscf.Environment) {
+	fmt.Fprintf(w, "\nscf-auth local gateway on %s\n\n", base)
+	routes := map[string]string{
+		"send-sms": "POST /send-sms", "phone-login": "POST /phone-login", "wx-login": "POST /wx-login",
+		"phone-number-login": "POST /phone-number-login", "profile": "GET|PATCH|PUT|DELETE /profile",
+		"token": "POST /token/refresh, POST /token/logout",
+	}
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-20s %-42s pid %d\n", n, routes[n], procs[n].PID())
+	}
+	notes := append([]string(nil), env.Notes...)
+	sort.Strings(notes)
+	fmt.Fprintln(w, "\nstand-ins for unset variables:")
+	for _, n := range notes {
+		fmt.Fprintln(w, "  "+n)
+	}
+	if env.SimURL != "" {
+		fmt.Fprintf(w, "\nWeChat simulator: send code \"dev:<name>:<anything unique>\" to /wx-login, or mint codes:\n")
+		fmt.Fprintf(w, "  curl '%s/sim/login?user=alice'   curl '%s/sim/phone?number=13800138000'\n", env.SimURL, env.SimURL)
+	}
+	fmt.Fprintf(w, "\ntry:  curl -s %s/send-sms -d '{\"phone\":\"13800138000\"}'\n\nCtrl-C stops everything.\n\n", base)
+}
+
+// codeHighlighter passes function logs through and, for the console SMS
+// provider, repeats each code on a line of its own so it is easy to spot.
+type codeHighlighter struct {
+	mu  sync.Mutex
+	out io.Writer
+}
+
+func (c *codeHighlighter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.out.Write(p); err != nil {
+		return 0, err
+	}
+	line := string(p)
+	if strings.Contains(line, `"SMS code (console provider`) {
+		fmt.Fprintf(c.out, "\n    >>> SMS code for %s: %s <<<\n\n", field(line, "phone"), field(line, "code"))
+	}
+	return len(p), nil
+}
+
+// field extracts a string member from a JSON log line without decoding it.
+func field(line, name string) string {
+	key := `"` + name + `":"`
+	i := strings.Index(line, key)
+	if i < 0 {
+		return "?"
+	}
+	rest := line[i+len(key):]
+	if j := strings.IndexByte(rest, '"'); j >= 0 {
+		return rest[:j]
+	}
+	return "?"
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run this inside the module (no go.mod found)")
+		}
+		dir = parent
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

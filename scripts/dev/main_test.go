@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestNewcomerCommand runs the local gateway as a newcomer does, uses the
+// SMS code it prints, then stops it with Ctrl-C and checks that no function
+// process is left behind.
+func TestNewcomerCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs every function")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "dev")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "-addr", addr, "-data", filepath.Join(dir, "data"))
+	cmd.Dir = "../.."
+	cmd.Env = withoutOverrides(os.Environ())
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	lines := make(chan string, 1000)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	waitFor(t, lines, "Ctrl-C stops everything", 3*time.Minute)
+
+	base := "http://" + addr
+	post(t, base+"/send-sms", `{"phone":"13800138000"}`, 200)
+	code := regexp.MustCompile(`SMS code for 138\*\*\*\*8000: (\d{6})`).FindStringSubmatch(waitFor(t, lines, "SMS code for", 10*time.Second))[1]
+	session := post(t, base+"/phone-login", fmt.Sprintf(`{"phone":"13800138000","code":%q}`, code), 200)
+	if session["isNewUser"] != true {
+		t.Fatalf("login: %v", session)
+	}
+	post(t, base+"/wx-login", `{"code":"dev:newcomer:1"}`, 200)
+
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("gateway did not stop on Ctrl-C")
+	}
+	if left := processesUnder(t, dir); len(left) > 0 {
+		t.Fatalf("function processes outlived the gateway: %v", left)
+	}
+}
+
+// withoutOverrides drops variables that would replace the local stand-ins.
+func withoutOverrides(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		switch name {
+		case "MONGODB_URI", "WECHAT_API_BASE", "SMS_PROVIDER", "JWT_SECRET", "WECHAT_APPID", "WECHAT_SECRET":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+func waitFor(t *testing.T, lines <-chan string, marker string, limit time.Duration) string {
+	t.Helper()
+	deadline := time.After(limit)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("gateway exited before printing %q", marker)
+			}
+			if strings.Contains(l, marker) {
+				return l
+			}
+		case <-deadline:
+			t.Fatalf("no %q within %v", marker, limit)
+		}
+	}
+}
+
+func post(t *testing.T, url, body string, status int) map[string]any {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var env struct {
+		Data map[string]any `json:"data"`
+	}
+	if resp.StatusCode != status || json.Unmarshal(raw, &env) != nil {
+		t.Fatalf("POST %s: %d %s", url, resp.StatusCode, raw)
+	}
+	return env.Data
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// processesUnder lists live processes whose executable lies under dir.
+func processesUnder(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skip("no /proc to inspect")
+	}
+	var left []string
+	for _, e := range entries {
+		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		if err == nil && strings.HasPrefix(exe, dir) {
+			left = append(left, e.Name()+" "+exe)
+		}
+	}
+	return left
+}

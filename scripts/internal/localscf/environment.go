@@ -1,0 +1,175 @@
+package localscf
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wxauth/scf-auth/pkg/embeddeddb"
+	"github.com/wxauth/scf-auth/pkg/wechatsim"
+)
+
+// Development defaults for the WeChat app the simulator plays.
+const (
+	DevAppID  = "wxdev0000000000000"
+	DevSecret = "dev-app-secret"
+)
+
+// Environment is what the functions run against locally: the variables
+// they are given, and the embedded database and WeChat simulator started
+// for the variables left unset.
+type Environment struct {
+	// Vars are added to the functions' environment.
+	Vars  map[string]string
+	Notes []string
+
+	db      *embeddeddb.Server
+	uriFile string
+	sim     *http.Server
+	Sim     *wechatsim.Sim
+	SimURL  string
+}
+
+// NewEnvironment prepares the functions' environment under dataDir, keeping
+// whatever getenv already sets (so a real MongoDB, a WeChat fake or Tencent
+// Cloud can be used instead), and filling the rest with local stand-ins.
+func NewEnvironment(dataDir string, getenv func(string) string) (*Environment, error) {
+	e := &Environment{Vars: map[string]string{}}
+	set := func(name, value, note string) {
+		if getenv(name) == "" {
+			e.Vars[name] = value
+			if note != "" {
+				e.Notes = append(e.Notes, note)
+			}
+		}
+	}
+
+	if getenv("MONGODB_URI") == "" {
+		uri, err := e.embeddedDatabase(dataDir)
+		if err != nil {
+			return nil, err
+		}
+		set("MONGODB_URI", uri, "MONGODB_URI: embedded database in "+filepath.Join(dataDir, "db"))
+	}
+	secret, err := devSecret(filepath.Join(dataDir, "jwt-secret"))
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	set("JWT_SECRET", secret, "JWT_SECRET: development key in "+filepath.Join(dataDir, "jwt-secret"))
+	set("WECHAT_APPID", DevAppID, "WECHAT_APPID: "+DevAppID+" (development)")
+	set("WECHAT_SECRET", DevSecret, "")
+	if getenv("WECHAT_API_BASE") == "" {
+		appID, secret := firstSet(getenv("WECHAT_APPID"), DevAppID), firstSet(getenv("WECHAT_SECRET"), DevSecret)
+		if err := e.startSimulator(appID, secret); err != nil {
+			e.Close()
+			return nil, err
+		}
+		set("WECHAT_API_BASE", e.SimURL, "WECHAT_API_BASE: WeChat simulator at "+e.SimURL)
+	}
+	set("SMS_PROVIDER", "console", "SMS_PROVIDER: console, codes are printed below")
+	if firstSet(getenv("SMS_PROVIDER"), e.Vars["SMS_PROVIDER"]) == "tencent" {
+		set("SMS_SDK_APP_ID", "1400000000", "SMS_SDK_APP_ID: development placeholder")
+		set("SMS_SIGN_NAME", "开发测试", "")
+		set("SMS_TEMPLATE_ID", "1000000", "")
+	}
+	return e, nil
+}
+
+// Environ is the variables as KEY=value lines.
+func (e *Environment) Environ() []string {
+	var out []string
+	for k, v := range e.Vars {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+func (e *Environment) startSimulator(appID, secret string) error {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	e.Sim = wechatsim.New(appID, secret)
+	e.sim = &http.Server{Handler: e.Sim.Handler()}
+	e.SimURL = "http://" + l.Addr().String()
+	go func() { _ = e.sim.Serve(l) }()
+	return nil
+}
+
+// embeddedDatabase starts the database kept in dataDir, or joins the one
+// another local command (a running gateway) already serves from there: two
+// servers must never share the files.
+func (e *Environment) embeddedDatabase(dataDir string) (string, error) {
+	uriFile := filepath.Join(dataDir, "db.uri")
+	if b, err := os.ReadFile(uriFile); err == nil {
+		uri := strings.TrimSpace(string(b))
+		if hostPort, ok := strings.CutPrefix(strings.TrimSuffix(uri, "/"), "mongodb://"); ok {
+			if c, err := net.DialTimeout("tcp", hostPort, 300*time.Millisecond); err == nil {
+				c.Close()
+				return uri, nil
+			}
+		}
+	}
+	db, err := embeddeddb.Start(filepath.Join(dataDir, "db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return "", err
+	}
+	e.db, e.uriFile = db, uriFile
+	if err := os.WriteFile(uriFile, []byte(db.URI+"\n"), 0o600); err != nil {
+		db.Stop()
+		return "", err
+	}
+	return db.URI, nil
+}
+
+// Close stops the simulator and the embedded database.
+func (e *Environment) Close() {
+	if e.sim != nil {
+		_ = e.sim.Close()
+	}
+	if e.db != nil {
+		_ = os.Remove(e.uriFile)
+		e.db.Stop()
+	}
+}
+
+// devSecret returns the development JWT key kept in path, making it on
+// first use, so tokens survive a restart of the gateway.
+func devSecret(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	secret := hex.EncodeToString(b[:])
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keep development key: %w", err)
+	}
+	return secret, nil
+}
+
+func firstSet(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

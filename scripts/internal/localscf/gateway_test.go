@@ -1,0 +1,195 @@
+package localscf_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wxauth/scf-auth/pkg/mongotest"
+	"github.com/wxauth/scf-auth/pkg/sms/smstest"
+	"github.com/wxauth/scf-auth/pkg/wechatsim"
+	"github.com/wxauth/scf-auth/scripts/internal/localscf"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "scf-auth-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	if err := localscf.Build(context.Background(), "../../..", binDir); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	mongotest.Stop()
+	os.Exit(code)
+}
+
+type stack struct {
+	url   string
+	sms   *smstest.Server
+	sim   *wechatsim.Sim
+	procs map[string]*localscf.Process
+}
+
+// newStack runs every function as its own process behind the gateway, on
+// a fresh database, with the SMS fake and the WeChat simulator.
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	uri, db := mongotest.Database(t)
+	mongotest.StoreFor(t, uri, db) // indexes
+	fake := smstest.NewServer("AKIDgw", "gw-key")
+	t.Cleanup(fake.Close)
+	sim, simServer := wechatsim.NewServer("wxgateway000000000", "gw-secret")
+	t.Cleanup(simServer.Close)
+	env := []string{
+		"MONGODB_URI=" + uri, "MONGODB_DATABASE=" + db, "JWT_SECRET=gateway-test-secret-0123456789abcdef",
+		"SMS_PROVIDER=tencent", "SMS_ENDPOINT=" + fake.URL, "TENCENTCLOUD_SECRET_ID=AKIDgw", "TENCENTCLOUD_SECRET_KEY=gw-key",
+		"SMS_SDK_APP_ID=1400000009", "SMS_SIGN_NAME=网关", "SMS_TEMPLATE_ID=9",
+		"WECHAT_APPID=wxgateway000000000", "WECHAT_SECRET=gw-secret", "WECHAT_API_BASE=" + simServer.URL,
+	}
+	names, err := localscf.Functions("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	procs := map[string]*localscf.Process{}
+	for _, n := range names {
+		p := &localscf.Process{Name: n, Binary: filepath.Join(binDir, n), Env: env}
+		if err := p.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Stop)
+		procs[n] = p
+	}
+	srv := httptest.NewServer(&localscf.Gateway{Functions: procs, Logger: nil})
+	t.Cleanup(srv.Close)
+	return &stack{url: srv.URL, sms: fake, sim: sim, procs: procs}
+}
+
+type reply struct {
+	status    int
+	requestID string
+	Code      string         `json:"code"`
+	Data      map[string]any `json:"data"`
+	RequestID string         `json:"requestId"`
+}
+
+func (s *stack) call(t *testing.T, method, path, body, token string) reply {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var r reply
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("%s %s answered %d %s", method, path, resp.StatusCode, raw)
+	}
+	r.status, r.requestID = resp.StatusCode, resp.Header.Get("X-Request-Id")
+	if r.requestID == "" || r.requestID != r.RequestID {
+		t.Fatalf("X-Request-Id %q vs requestId %q", r.requestID, r.RequestID)
+	}
+	return r
+}
+
+func (r reply) expect(t *testing.T, status int, code string) reply {
+	t.Helper()
+	if r.status != status || r.Code != code {
+		t.Fatalf("got %d %s (%v), want %d %s", r.status, r.Code, r.Data, status, code)
+	}
+	return r
+}
+
+func (r reply) str(key string) string { s, _ := r.Data[key].(string); return s }
+
+func TestFlowThroughTheGateway(t *testing.T) {
+	s := newStack(t)
+	s.call(t, "POST", "/send-sms", `{"phone":"13800138000"}`, "").expect(t, 200, "OK")
+	code := s.sms.LastCodeFor("13800138000")
+	session := s.call(t, "POST", "/phone-login", `{"phone":"13800138000","code":"`+code+`"}`, "").expect(t, 200, "OK")
+	access := session.str("accessToken")
+
+	s.call(t, "GET", "/profile", "", access).expect(t, 200, "OK")
+	s.call(t, "PATCH", "/profile", `{"nickname":"网关"}`, access).expect(t, 200, "OK")
+	renewed := s.call(t, "POST", "/token/refresh", `{"refreshToken":"`+session.str("refreshToken")+`"}`, "").expect(t, 200, "OK")
+	s.call(t, "POST", "/token/logout", `{}`, renewed.str("accessToken")).expect(t, 200, "OK")
+	s.call(t, "GET", "/profile", "", renewed.str("accessToken")).expect(t, 401, "UNAUTHORIZED")
+
+	wx := s.call(t, "POST", "/wx-login", `{"code":"`+s.sim.NewLoginCode(wechatsim.Identity{OpenID: "o-gw"})+`"}`, "").expect(t, 200, "OK")
+	if wx.Data["isNewUser"] != true {
+		t.Fatalf("wx-login: %v", wx.Data)
+	}
+	s.call(t, "POST", "/nowhere", `{}`, "").expect(t, 404, "NOT_FOUND")
+	s.call(t, "DELETE", "/send-sms", ``, "").expect(t, 405, "METHOD_NOT_ALLOWED")
+	s.call(t, "POST", "/send-sms", strings.Repeat("x", 20<<10), "").expect(t, 413, "PAYLOAD_TOO_LARGE")
+}
+
+func TestDirectInvocationOverRPC(t *testing.T) {
+	s := newStack(t)
+	out, err := localscf.InvokeDirect(context.Background(), s.procs["send-sms"], []byte(`{"phone":"13900139000"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env struct {
+		Code string `json:"code"`
+	}
+	if err := json.Unmarshal(out, &env); err != nil || env.Code != "OK" {
+		t.Fatalf("direct invocation answered %s", out)
+	}
+}
+
+func TestOneCodeOneSessionThroughTheGateway(t *testing.T) {
+	s := newStack(t)
+	s.call(t, "POST", "/send-sms", `{"phone":"13800138000"}`, "").expect(t, 200, "OK")
+	body := `{"phone":"13800138000","code":"` + s.sms.LastCodeFor("13800138000") + `"}`
+	var mu sync.Mutex
+	ok := 0
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := s.call(t, "POST", "/phone-login", body, "")
+			mu.Lock()
+			defer mu.Unlock()
+			if r.Code == "OK" {
+				ok++
+			} else if r.Code != "CODE_INVALID" {
+				t.Errorf("unexpected %d %s", r.status, r.Code)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok != 1 {
+		t.Fatalf("%d logins succeeded with one code, want 1", ok)
+	}
+}
+
+func TestColdStart(t *testing.T) {
+	s := newStack(t)
+	for name, p := range s.procs {
+		if p.ColdStart != 0 {
+			t.Fatalf("%s: cold start measured before any invocation", name)
+		}
+	}
+	s.call(t, "GET", "/profile", "", "").expect(t, 401, "UNAUTHORIZED")
+	if s.procs["profile"].ColdStart <= 0 || s.procs["profile"].ColdStart > 30*time.Second {
+		t.Fatalf("cold start %v", s.procs["profile"].ColdStart)
+	}
+}
