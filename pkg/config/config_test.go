@@ -1,0 +1,95 @@
+package config_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wxauth/scf-auth/pkg/config"
+)
+
+func env(kv map[string]string) func(string) string {
+	base := map[string]string{"MONGODB_URI": "mongodb://127.0.0.1:27017/", "JWT_SECRET": strings.Repeat("s", 32)}
+	for k, v := range kv {
+		base[k] = v
+	}
+	return func(k string) string { return base[k] }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MongoDatabase != "auth" || c.JWTIssuer != "scf-auth" || c.AccessTokenTTL != 2*time.Hour ||
+		c.RefreshTokenTTL != 720*time.Hour || c.WeChatAPIBase != "https://api.weixin.qq.com" ||
+		c.SMSProvider != "tencent" || c.SMSRegion != "ap-guangzhou" || c.SMSEndpoint != "sms.tencentcloudapi.com" ||
+		strings.Join(c.SMSTemplateParams, ",") != "code" || c.SMSCodeTTL != 5*time.Minute ||
+		c.SMSCooldown != time.Minute || c.SMSMaxAttempts != 5 || c.SMSPhoneHourlyLimit != 5 ||
+		c.SMSPhoneDailyLimit != 10 || c.SMSIPHourlyLimit != 30 || c.RefreshReuseGrace != 5*time.Second {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestBadValuesNameTheVariable(t *testing.T) {
+	tests := map[string]map[string]string{
+		"MONGODB_URI":         {"MONGODB_URI": ""},
+		"JWT_SECRET":          {"JWT_SECRET": "too short"},
+		"ACCESS_TOKEN_TTL":    {"ACCESS_TOKEN_TTL": "2 hours"},
+		"REFRESH_TOKEN_TTL":   {"REFRESH_TOKEN_TTL": "-1h"},
+		"SMS_COOLDOWN":        {"SMS_COOLDOWN": "0s"},
+		"SMS_MAX_ATTEMPTS":    {"SMS_MAX_ATTEMPTS": "zero"},
+		"SMS_IP_HOURLY_LIMIT": {"SMS_IP_HOURLY_LIMIT": "0"},
+		"SMS_PROVIDER":        {"SMS_PROVIDER": "aliyun"},
+		"SMS_TEMPLATE_PARAMS": {"SMS_TEMPLATE_PARAMS": "code,phone"},
+		"SMS_ENDPOINT":        {"SMS_ENDPOINT": "ftp://sms"},
+		"WECHAT_API_BASE":     {"WECHAT_API_BASE": "api.weixin.qq.com"},
+		"MONGODB_DATABASE":    {"MONGODB_DATABASE": "a/b"},
+		"REFRESH_REUSE_GRACE": {"REFRESH_REUSE_GRACE": "1h"},
+		"LOG_LEVEL":           {"LOG_LEVEL": "verbose"},
+	}
+	for name, vars := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := config.Load(env(vars))
+			var ce *config.Error
+			if !errors.As(err, &ce) || ce.Var != name {
+				t.Fatalf("got %v, want an error naming %s", err, name)
+			}
+		})
+	}
+}
+
+func TestRequireSMSAndWeChat(t *testing.T) {
+	c, _ := config.Load(env(nil))
+	var ce *config.Error
+	if err := c.RequireSMS(); !errors.As(err, &ce) || ce.Var != "SMS_SDK_APP_ID" {
+		t.Fatalf("RequireSMS: %v", err)
+	}
+	if err := c.RequireWeChat(); !errors.As(err, &ce) || ce.Var != "WECHAT_APPID" {
+		t.Fatalf("RequireWeChat: %v", err)
+	}
+	c, _ = config.Load(env(map[string]string{"SMS_PROVIDER": "console"}))
+	if err := c.RequireSMS(); err != nil {
+		t.Fatalf("console needs no SMS settings: %v", err)
+	}
+}
+
+func TestSplitEndpoint(t *testing.T) {
+	for in, want := range map[string]string{
+		"sms.tencentcloudapi.com":   "HTTPS sms.tencentcloudapi.com",
+		"http://127.0.0.1:18082":    "HTTP 127.0.0.1:18082",
+		"https://sms.example.com/":  "HTTPS sms.example.com",
+		"sms.internal.example:8443": "HTTPS sms.internal.example:8443",
+	} {
+		scheme, host, err := config.SplitEndpoint(in)
+		if err != nil || scheme+" "+host != want {
+			t.Errorf("SplitEndpoint(%q) = %s %s %v, want %s", in, scheme, host, err, want)
+		}
+	}
+	for _, bad := range []string{"", "http://", "http://h/path", "sms host"} {
+		if _, _, err := config.SplitEndpoint(bad); err == nil {
+			t.Errorf("SplitEndpoint(%q) accepted", bad)
+		}
+	}
+}
