@@ -10,6 +10,7 @@ import (
 
 	"github.com/wxauth/scf-auth/pkg/functest"
 	"github.com/wxauth/scf-auth/pkg/mongotest"
+	"github.com/wxauth/scf-auth/pkg/store"
 )
 
 func TestMain(m *testing.M) {
@@ -269,5 +270,22 @@ func TestMisconfigurationIsInternalAndNamesTheVariable(t *testing.T) {
 				t.Fatalf("log does not name %s:\n%s", name, env.Logs.String())
 			}
 		})
+	}
+}
+
+func TestRoundTripsStayThreeForABusyClient(t *testing.T) {
+	env := functest.New(t)
+	env.Vars["SMS_IP_HOURLY_LIMIT"] = "1000"
+	now := env.Clock.Now()
+	for i := 0; i < 250; i++ {
+		rec := &store.SMSSend{ID: fmt.Sprintf("busy-%d", i), Phone: fmt.Sprintf("137%08d", i), Client: functest.ClientIPAddr,
+			At: now.Add(-time.Duration(i) * time.Second), ExpiresAt: now.Add(day)}
+		if err := env.Store.ClaimSend(t.Context(), rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := send(sendSMS(env), number).Expect(t, 200, "OK")
+	if a.RoundTrips != 3 {
+		t.Fatalf("send-sms took %d round trips with 250 recent sends from the client, want 3", a.RoundTrips)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // SMSSend records one SMS sent (or being sent) to a phone. Its id holds the
@@ -43,6 +44,11 @@ func (s *Store) SendByID(ctx context.Context, id string) (*SMSSend, error) {
 	return &send, nil
 }
 
+// recentSendsBatch holds every send record one check can need (the caps
+// bound them) in the first reply, so the check stays one round trip even
+// with generous caps.
+const recentSendsBatch = 2000
+
 // RecentSends returns the sends to phone after phoneSince and, when client
 // is not empty, those by client after clientSince, in one round trip.
 func (s *Store) RecentSends(ctx context.Context, phone string, phoneSince time.Time, client string, clientSince time.Time) ([]SMSSend, error) {
@@ -50,7 +56,9 @@ func (s *Store) RecentSends(ctx context.Context, phone string, phoneSince time.T
 	if client != "" {
 		or = append(or, bson.D{{Key: "client", Value: client}, {Key: "at", Value: bson.D{{Key: "$gt", Value: ms(clientSince)}}}})
 	}
-	cur, err := s.sends.Find(ctx, bson.D{{Key: "$or", Value: or}})
+	opts := options.Find().SetBatchSize(recentSendsBatch).
+		SetProjection(bson.D{{Key: "phone", Value: 1}, {Key: "client", Value: 1}, {Key: "at", Value: 1}})
+	cur, err := s.sends.Find(ctx, bson.D{{Key: "$or", Value: or}}, opts)
 	if err != nil {
 		return nil, translate(err, nil)
 	}
