@@ -336,3 +336,18 @@ func TestAPIErrorDataReachesClient(t *testing.T) {
 		t.Fatalf("got %d %s %v", a.Status, a.Code, a.Data)
 	}
 }
+
+func TestBase64FlagAsString(t *testing.T) {
+	for _, v := range []any{"true", "TRUE", true} {
+		ev := httpEvent("POST", "/echo", base64.StdEncoding.EncodeToString([]byte(`{"name":"b64"}`)), func(e map[string]any) { e["isBase64Encoded"] = v })
+		if a := invoke(t, newFunction(new(bytes.Buffer)), encode(t, ev)); a.Code != "OK" || a.Data["name"] != "b64" {
+			t.Fatalf("isBase64Encoded=%v: %s %v", v, a.Code, a.Data)
+		}
+	}
+	for _, v := range []any{"false", nil, false} {
+		ev := httpEvent("POST", "/echo", `{"name":"plain"}`, func(e map[string]any) { e["isBase64Encoded"] = v })
+		if a := invoke(t, newFunction(new(bytes.Buffer)), encode(t, ev)); a.Code != "OK" || a.Data["name"] != "plain" {
+			t.Fatalf("isBase64Encoded=%v: %s %v", v, a.Code, a.Data)
+		}
+	}
+}

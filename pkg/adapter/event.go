@@ -3,6 +3,7 @@ package adapter
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net"
 	"strings"
 
@@ -16,11 +17,26 @@ type httpEvent struct {
 	Path            string            `json:"path"`
 	Headers         map[string]string `json:"headers"`
 	Body            *string           `json:"body"`
-	IsBase64Encoded bool              `json:"isBase64Encoded"`
+	IsBase64Encoded flag              `json:"isBase64Encoded"`
 	RequestContext  *struct {
 		SourceIP  string `json:"sourceIp"`
 		RequestID string `json:"requestId"`
 	} `json:"requestContext"`
+}
+
+// flag is a boolean that some event sources send as a string.
+type flag bool
+
+func (f *flag) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "true", `"true"`, `"TRUE"`, `"True"`:
+		*f = true
+	case "false", `"false"`, `"FALSE"`, `"False"`, "null", `""`:
+		*f = false
+	default:
+		return errors.New("not a boolean")
+	}
+	return nil
 }
 
 // httpResponse is the integrated response both HTTP event sources expect.
