@@ -169,7 +169,7 @@ func enabled(u *store.User, err error) (*store.User, error) {
 	switch {
 	case err != nil:
 		return nil, err
-	case u.Disabled:
+	case u.IsDisabled():
 		return nil, apierror.Disabled()
 	}
 	return u, nil

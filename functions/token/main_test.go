@@ -59,7 +59,7 @@ func TestReuseAfterGraceRevokesTheSession(t *testing.T) {
 	f := tokenFn(env)
 	acct := env.SignUp(nil)
 	a := refresh(f, acct.RefreshToken).Expect(t, 200, "OK")
-	env.Clock.Advance(6 * time.Second) // grace is 5s
+	env.Clock.Advance(4 * time.Second) // grace is 3s
 	refresh(f, acct.RefreshToken).Expect(t, 401, "REFRESH_TOKEN_INVALID")
 	// The whole session is gone: the newest refresh token and every access
 	// token of it fail too.

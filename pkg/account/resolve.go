@@ -40,7 +40,7 @@ func (r *Resolver) ByPhone(ctx context.Context, number string, wx *store.WeChat)
 	if err != nil {
 		return nil, false, err
 	}
-	if wx == nil || u.HasWeChat() || u.Disabled {
+	if wx == nil || u.HasWeChat() || u.IsDisabled() {
 		return u, created, nil
 	}
 	bound, err := r.store.BindWeChat(ctx, u.ID, *wx, r.now())
@@ -64,7 +64,7 @@ func (r *Resolver) ByWeChat(ctx context.Context, wx store.WeChat, nickname, avat
 			return nil, false, err
 		}
 		if u := holderOf(users, wx); u != nil {
-			if u.Disabled {
+			if u.IsDisabled() {
 				return u, false, nil
 			}
 			if u, err = r.completeUnionID(ctx, u, wx); err != nil {
@@ -107,7 +107,7 @@ func (r *Resolver) ByPhoneAndWeChat(ctx context.Context, countryCode, number str
 				return u, true, nil
 			}
 		case byPhone != nil && byWeChat != nil && byPhone.ID == byWeChat.ID:
-			if byPhone.Disabled {
+			if byPhone.IsDisabled() {
 				return byPhone, false, nil
 			}
 			u, err = r.completeUnionID(ctx, byPhone, wx)
@@ -117,7 +117,7 @@ func (r *Resolver) ByPhoneAndWeChat(ctx context.Context, countryCode, number str
 			if byPhone.HasWeChat() {
 				return nil, false, apierror.Conflict("phone")
 			}
-			if byPhone.Disabled {
+			if byPhone.IsDisabled() {
 				return byPhone, false, nil
 			}
 			u, err = r.store.BindWeChat(ctx, byPhone.ID, wx, r.now())
@@ -125,7 +125,7 @@ func (r *Resolver) ByPhoneAndWeChat(ctx context.Context, countryCode, number str
 			if byWeChat.HasPhone() {
 				return nil, false, apierror.Conflict("wechat")
 			}
-			if byWeChat.Disabled {
+			if byWeChat.IsDisabled() {
 				return byWeChat, false, nil
 			}
 			u, err = r.store.BindPhone(ctx, byWeChat.ID, countryCode, number, r.now())

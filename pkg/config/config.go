@@ -76,7 +76,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		JWTIssuer:         r.str("JWT_ISSUER", "scf-auth"),
 		AccessTokenTTL:    r.duration("ACCESS_TOKEN_TTL", 2*time.Hour, time.Second),
 		RefreshTokenTTL:   r.duration("REFRESH_TOKEN_TTL", 720*time.Hour, time.Second),
-		RefreshReuseGrace: r.duration("REFRESH_REUSE_GRACE", 5*time.Second, 0),
+		RefreshReuseGrace: r.duration("REFRESH_REUSE_GRACE", 3*time.Second, 0),
 
 		WeChatAppID:   r.str("WECHAT_APPID", ""),
 		WeChatSecret:  r.str("WECHAT_SECRET", ""),

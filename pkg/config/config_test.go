@@ -27,7 +27,7 @@ func TestDefaults(t *testing.T) {
 		c.SMSProvider != "tencent" || c.SMSRegion != "ap-guangzhou" || c.SMSEndpoint != "sms.tencentcloudapi.com" ||
 		strings.Join(c.SMSTemplateParams, ",") != "code" || c.SMSCodeTTL != 5*time.Minute ||
 		c.SMSCooldown != time.Minute || c.SMSMaxAttempts != 5 || c.SMSPhoneHourlyLimit != 5 ||
-		c.SMSPhoneDailyLimit != 10 || c.SMSIPHourlyLimit != 30 || c.RefreshReuseGrace != 5*time.Second {
+		c.SMSPhoneDailyLimit != 10 || c.SMSIPHourlyLimit != 30 || c.RefreshReuseGrace != 3*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 }

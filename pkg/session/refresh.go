@@ -38,7 +38,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*Session, error) {
 		return nil, apierror.BadRefreshToken(err)
 	case err != nil:
 		return nil, err
-	case u.Disabled:
+	case u.IsDisabled():
 		return nil, apierror.Disabled()
 	}
 

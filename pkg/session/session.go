@@ -51,7 +51,7 @@ func New(s *store.Store, issuer *token.Issuer, rotator *token.Rotator, refreshTT
 // Issue starts a session for u after a login. A disabled account is
 // refused here, for every way of logging in.
 func (s *Service) Issue(ctx context.Context, u *store.User, method string, isNew bool) (*Session, error) {
-	if u.Disabled {
+	if u.IsDisabled() {
 		return nil, apierror.Disabled()
 	}
 	now := s.clock()
@@ -103,7 +103,7 @@ func (s *Service) AuthenticateUser(ctx context.Context, accessToken string) (*Pr
 		return nil, nil, apierror.NotAuthenticated(userErr)
 	case userErr != nil:
 		return nil, nil, userErr
-	case u.Disabled:
+	case u.IsDisabled():
 		return nil, nil, apierror.Disabled()
 	}
 	return p, u, nil

@@ -248,3 +248,28 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 		t.Fatalf("got %v, want an unavailable error", err)
 	}
 }
+
+func TestDisabledFlagAsTypedByHand(t *testing.T) {
+	s := mongotest.Store(t)
+	for _, tt := range []struct {
+		value    any
+		disabled bool
+	}{{true, true}, {1, true}, {int64(1), true}, {"true", true}, {"yes", true}, {false, false}, {0, false}, {"false", false}, {nil, false}} {
+		u := store.NewUser(t0)
+		if err := s.InsertUser(ctx(t), u); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetField(ctx(t), u.ID, "disabled", tt.value); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.UserByID(ctx(t), u.ID)
+		if err != nil || got.IsDisabled() != tt.disabled {
+			t.Errorf("disabled: %#v read as %v (%v), want %v", tt.value, got.IsDisabled(), err, tt.disabled)
+		}
+		nick := "x"
+		_, err = s.UpdateProfile(ctx(t), u.ID, store.ProfileChanges{Nickname: &nick}, t0)
+		if updated := err == nil; updated == tt.disabled {
+			t.Errorf("disabled: %#v: profile update went through = %v", tt.value, updated)
+		}
+	}
+}

@@ -22,9 +22,9 @@ type User struct {
 	Bio      string `bson:"bio"`
 	Points   int64  `bson:"points"`
 	// Disabled is set by an operator directly in the database.
-	Disabled  bool      `bson:"disabled,omitempty"`
-	CreatedAt time.Time `bson:"createdAt"`
-	UpdatedAt time.Time `bson:"updatedAt"`
+	Disabled  OperatorFlag `bson:"disabled,omitempty"`
+	CreatedAt time.Time    `bson:"createdAt"`
+	UpdatedAt time.Time    `bson:"updatedAt"`
 }
 
 // WeChat is the WeChat identity bound to a user. session_key is never kept.
@@ -32,6 +32,9 @@ type WeChat struct {
 	OpenID  string `bson:"openid"`
 	UnionID string `bson:"unionid,omitempty"`
 }
+
+// IsDisabled reports whether an operator disabled the account.
+func (u *User) IsDisabled() bool { return bool(u.Disabled) }
 
 // HasPhone reports whether a phone number is bound.
 func (u *User) HasPhone() bool { return u.Phone != "" }
@@ -200,7 +203,7 @@ func (s *Store) UpdateProfile(ctx context.Context, id bson.ObjectID, c ProfileCh
 	if unset != nil {
 		update = append(update, bson.E{Key: "$unset", Value: unset})
 	}
-	filter := bson.D{{Key: "_id", Value: id}, {Key: "disabled", Value: bson.D{{Key: "$ne", Value: true}}}}
+	filter := append(bson.D{{Key: "_id", Value: id}}, notDisabled...)
 	var u User
 	if err := s.users.FindOneAndUpdate(ctx, filter, update, afterUpdate()).Decode(&u); err != nil {
 		return nil, translate(err, ErrUserNotFound)

@@ -3,6 +3,9 @@
 //
 //	MONGODB_URI=mongodb://… [MONGODB_DATABASE=auth] go run ./scripts/migrate
 //
+// Without MONGODB_URI it sets up the local development database (.data/db,
+// the one go run ./scripts/dev uses).
+//
 // It is idempotent: it creates what is missing, reports what exists, and on
 // a server without TTL indexes (such as the embedded one) says so and
 // carries on. An index of the same name with other options is reported and
@@ -18,10 +21,27 @@ import (
 	"time"
 
 	"github.com/wxauth/scf-auth/pkg/store"
+	"github.com/wxauth/scf-auth/scripts/internal/localscf"
 )
 
 func main() {
-	if err := run(context.Background(), os.Getenv, os.Stdout); err != nil {
+	getenv := os.Getenv
+	if os.Getenv("MONGODB_URI") == "" {
+		uri, stop, err := localscf.DevDatabase(".data")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "migrate: MONGODB_URI is unset and the local development database did not start:", err)
+			os.Exit(1)
+		}
+		defer stop()
+		fmt.Println("MONGODB_URI is unset: using the local development database in .data/db")
+		getenv = func(k string) string {
+			if k == "MONGODB_URI" {
+				return uri
+			}
+			return os.Getenv(k)
+		}
+	}
+	if err := run(context.Background(), getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "migrate:", err)
 		os.Exit(1)
 	}

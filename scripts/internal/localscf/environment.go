@@ -1,6 +1,7 @@
 package localscf
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wxauth/scf-auth/pkg/embeddeddb"
+	"github.com/wxauth/scf-auth/pkg/store"
 	"github.com/wxauth/scf-auth/pkg/wechatsim"
 )
 
@@ -32,11 +34,10 @@ type Environment struct {
 	Vars  map[string]string
 	Notes []string
 
-	db      *embeddeddb.Server
-	uriFile string
-	sim     *http.Server
-	Sim     *wechatsim.Sim
-	SimURL  string
+	stopDB func()
+	sim    *http.Server
+	Sim    *wechatsim.Sim
+	SimURL string
 }
 
 // NewEnvironment prepares the functions' environment under dataDir, keeping
@@ -54,12 +55,21 @@ func NewEnvironment(dataDir string, getenv func(string) string) (*Environment, e
 	}
 
 	if getenv("MONGODB_URI") == "" {
-		uri, err := e.embeddedDatabase(dataDir)
+		uri, stop, err := DevDatabase(dataDir)
 		if err != nil {
 			return nil, err
 		}
+		e.stopDB = stop
 		set("MONGODB_URI", uri, "MONGODB_URI: embedded database in "+filepath.Join(dataDir, "db"))
 	}
+	// The functions rely on the unique indexes (one account per person):
+	// the local environment sets them up, as a deployment's migration does.
+	report, err := ensureIndexes(firstSet(getenv("MONGODB_URI"), e.Vars["MONGODB_URI"]), firstSet(getenv("MONGODB_DATABASE"), "auth"))
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.Notes = append(e.Notes, "indexes: "+report)
 	secret, err := devSecret(filepath.Join(dataDir, "jwt-secret"))
 	if err != nil {
 		e.Close()
@@ -106,30 +116,51 @@ func (e *Environment) startSimulator(appID, secret string) error {
 	return nil
 }
 
-// embeddedDatabase starts the database kept in dataDir, or joins the one
-// another local command (a running gateway) already serves from there: two
-// servers must never share the files.
-func (e *Environment) embeddedDatabase(dataDir string) (string, error) {
+// DevDatabase starts the local development database kept in dataDir, or
+// joins the one another local command (a running gateway) already serves
+// from there: two servers must never share the files. stop is a no-op when
+// joining.
+func DevDatabase(dataDir string) (uri string, stop func(), err error) {
 	uriFile := filepath.Join(dataDir, "db.uri")
 	if b, err := os.ReadFile(uriFile); err == nil {
 		uri := strings.TrimSpace(string(b))
 		if hostPort, ok := strings.CutPrefix(strings.TrimSuffix(uri, "/"), "mongodb://"); ok {
 			if c, err := net.DialTimeout("tcp", hostPort, 300*time.Millisecond); err == nil {
 				c.Close()
-				return uri, nil
+				return uri, func() {}, nil
 			}
 		}
 	}
 	db, err := embeddeddb.Start(filepath.Join(dataDir, "db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	e.db, e.uriFile = db, uriFile
 	if err := os.WriteFile(uriFile, []byte(db.URI+"\n"), 0o600); err != nil {
 		db.Stop()
-		return "", err
+		return "", nil, err
 	}
-	return db.URI, nil
+	return db.URI, func() { _ = os.Remove(uriFile); db.Stop() }, nil
+}
+
+// ensureIndexes sets up the store's indexes and summarises what it did.
+func ensureIndexes(uri, database string) (string, error) {
+	st, err := store.Connect(uri, database, "scf-auth/dev")
+	if err != nil {
+		return "", errors.New("MONGODB_URI is not a valid connection string")
+	}
+	defer st.Close(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	results, err := st.EnsureIndexes(ctx)
+	if err != nil {
+		return "", fmt.Errorf("set up indexes on MONGODB_URI: %w", err)
+	}
+	counts := map[string]int{}
+	for _, r := range results {
+		counts[r.Outcome]++
+	}
+	return fmt.Sprintf("%d created, %d already there, %d the server cannot build (TTL)",
+		counts[store.IndexCreated], counts[store.IndexExists], counts[store.IndexUnsupported]), nil
 }
 
 // Close stops the simulator and the embedded database.
@@ -137,9 +168,8 @@ func (e *Environment) Close() {
 	if e.sim != nil {
 		_ = e.sim.Close()
 	}
-	if e.db != nil {
-		_ = os.Remove(e.uriFile)
-		e.db.Stop()
+	if e.stopDB != nil {
+		e.stopDB()
 	}
 }
 
