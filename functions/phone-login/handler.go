@@ -35,8 +35,9 @@ func newHandler(d *app.Deps) (app.Handler, error) {
 		accounts: d.Accounts,
 		sessions: d.Sessions,
 	}
-	if d.Config.RequireWeChat() == nil {
-		h.wechat = wechat.New(d.Config.WeChatAPIBase, d.Config.WeChatAppID, d.Config.WeChatSecret, d.Store, nil, d.Now)
+	// WeChat is optional here: without it, only a loginCode is refused.
+	if wx, err := wechat.FromConfig(d.Config, d.Store, d.Now); err == nil {
+		h.wechat = wx
 	}
 	return app.Handler{
 		Routes:        []adapter.Route{{Method: http.MethodPost, Path: "/phone-login", Action: "login", Handle: h.login}},

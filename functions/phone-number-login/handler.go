@@ -21,14 +21,11 @@ type handler struct {
 }
 
 func newHandler(d *app.Deps) (app.Handler, error) {
-	if err := d.Config.RequireWeChat(); err != nil {
+	wx, err := wechat.FromConfig(d.Config, d.Store, d.Now)
+	if err != nil {
 		return app.Handler{}, err
 	}
-	h := &handler{
-		wechat:   wechat.New(d.Config.WeChatAPIBase, d.Config.WeChatAppID, d.Config.WeChatSecret, d.Store, nil, d.Now),
-		accounts: d.Accounts,
-		sessions: d.Sessions,
-	}
+	h := &handler{wechat: wx, accounts: d.Accounts, sessions: d.Sessions}
 	return app.Handler{
 		Routes:        []adapter.Route{{Method: http.MethodPost, Path: "/phone-number-login", Action: "login", Handle: h.login}},
 		DefaultAction: "login",

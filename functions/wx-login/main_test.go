@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,11 +13,7 @@ import (
 	"github.com/wxauth/scf-auth/pkg/wechatsim"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	mongotest.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { mongotest.Main(m) }
 
 func wxLogin(env *functest.Env) *functest.Function { return env.Function("wx-login", newHandler) }
 

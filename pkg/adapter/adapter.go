@@ -122,28 +122,27 @@ func (f *Function) call(ctx context.Context, req *Request) (data any, err error)
 // parse turns an event into a Request. The Request always has a request id,
 // even when the event is refused, so that the answer and the log carry one.
 func (f *Function) parse(ctx context.Context, payload []byte, received time.Time) (*Request, *httpEvent, error) {
-	req := &Request{RequestID: platformRequestID(ctx), Received: received, Kind: Direct, Fields: Fields{}}
+	req := &Request{Received: received, Kind: Direct, Fields: Fields{}}
+	ev, err := f.parseEvent(req, payload)
+	req.RequestID = requestID(ctx, ev)
+	return req, ev, err
+}
+
+// parseEvent fills req from the event and returns the HTTP event, or nil
+// for a direct invocation.
+func (f *Function) parseEvent(req *Request, payload []byte) (*httpEvent, error) {
 	top, err := parseObject(payload)
-	if err != nil {
-		f.fillRequestID(req, "")
-		if len(payload) > MaxBody {
-			return req, nil, apierror.TooLarge(MaxBody)
-		}
-		return req, nil, err
-	}
-	if !isHTTPEvent(top) {
-		f.fillRequestID(req, "")
-		return req, nil, f.parseDirect(req, top, len(payload))
+	switch {
+	case err != nil && len(payload) > MaxBody:
+		return nil, apierror.TooLarge(MaxBody)
+	case err != nil:
+		return nil, err
+	case !isHTTPEvent(top):
+		return nil, f.parseDirect(req, top, len(payload))
 	}
 	ev, err := decodeHTTPEvent(payload)
 	if err != nil {
-		f.fillRequestID(req, "")
-		return req, nil, err
-	}
-	if ev.RequestContext != nil {
-		f.fillRequestID(req, ev.RequestContext.RequestID)
-	} else {
-		f.fillRequestID(req, "")
+		return nil, err
 	}
 	req.Kind = ev.kind()
 	req.Method = ev.HTTPMethod
@@ -151,7 +150,7 @@ func (f *Function) parse(ctx context.Context, payload []byte, received time.Time
 	req.Headers = ev.Headers
 	req.ClientIP = ev.clientIP()
 	req.AccessToken = bearer(ev.Headers)
-	return req, ev, f.parseHTTPBody(req, ev)
+	return ev, f.parseHTTPBody(req, ev)
 }
 
 func (f *Function) parseHTTPBody(req *Request, ev *httpEvent) error {
@@ -255,23 +254,16 @@ func (f *Function) logRequest(logger *slog.Logger, req *Request, status int, cod
 	logger.Info("request", attrs...)
 }
 
-// fillRequestID keeps the platform's invocation id when there is one, else
-// the gateway's, else a fresh random id.
-func (f *Function) fillRequestID(req *Request, gateway string) {
-	switch {
-	case req.RequestID != "":
-	case gateway != "":
-		req.RequestID = gateway
-	default:
-		req.RequestID = newRequestID()
-	}
-}
-
-func platformRequestID(ctx context.Context) string {
-	if fc, ok := functioncontext.FromContext(ctx); ok && fc != nil {
+// requestID is the platform's invocation id when there is one, else API
+// Gateway's, else a fresh random id.
+func requestID(ctx context.Context, ev *httpEvent) string {
+	if fc, ok := functioncontext.FromContext(ctx); ok && fc != nil && fc.RequestID != "" {
 		return fc.RequestID
 	}
-	return ""
+	if ev != nil && ev.RequestContext != nil && ev.RequestContext.RequestID != "" {
+		return ev.RequestContext.RequestID
+	}
+	return newRequestID()
 }
 
 func newRequestID() string {

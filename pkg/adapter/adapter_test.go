@@ -282,6 +282,7 @@ func TestDirectInvocation(t *testing.T) {
 		{"named action", `{"action":"read","name":"a"}`, "OK", "", "", "/echo"},
 		{"access token member", `{"accessToken":"t0k","name":"a"}`, "OK", "", "", "/echo"},
 		{"trusted userInfo", `{"userInfo":{"appId":"` + appID + `","openId":"o1"}}`, "OK", "", "o1", "/echo"},
+		{"platform context is not a field", `{"name":"a","tcbContext":{"env":"e"},"userInfo":{"appId":"` + appID + `","openId":"o1"}}`, "OK", "", "o1", "/echo"},
 		{"userInfo of another app is not trusted", `{"userInfo":{"appId":"wxother","openId":"o1"}}`, "OK", "", "", "/echo"},
 		{"userInfo without openId is not trusted", `{"userInfo":{"appId":"` + appID + `"}}`, "OK", "", "", "/echo"},
 		{"unknown action", `{"action":"drop"}`, "INVALID_REQUEST", "action", "", ""},

@@ -52,6 +52,10 @@ const (
 	memberAction      = "action"
 	memberAccessToken = "accessToken"
 	memberUserInfo    = "userInfo"
+	// memberTCBContext is context CloudBase may add to wx.cloud events; it
+	// is the platform's, not the caller's, so it is neither a field nor an
+	// unknown-field error.
+	memberTCBContext = "tcbContext"
 )
 
 // isHTTPEvent reports whether a top-level event object came from HTTP.
@@ -161,6 +165,7 @@ func directMembers(top Fields) (fields Fields, action, token string, info *userI
 	delete(fields, memberAction)
 	delete(fields, memberAccessToken)
 	delete(fields, memberUserInfo)
+	delete(fields, memberTCBContext)
 
 	if action, _, err = top.String(memberAction); err != nil {
 		return nil, "", "", nil, err

@@ -100,3 +100,11 @@ func StoreFor(tb testing.TB, uri, name string) *store.Store {
 	tb.Cleanup(func() { _ = s.Close(context.Background()) })
 	return s
 }
+
+// Main runs a package's tests and then stops the embedded server, if the
+// tests started one: func TestMain(m *testing.M) { mongotest.Main(m) }.
+func Main(m *testing.M) {
+	code := m.Run()
+	Stop()
+	os.Exit(code)
+}

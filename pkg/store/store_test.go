@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"errors"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,11 +14,7 @@ import (
 	"github.com/wxauth/scf-auth/pkg/store"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	mongotest.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { mongotest.Main(m) }
 
 var t0 = time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
 

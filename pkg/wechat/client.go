@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wxauth/scf-auth/pkg/apierror"
+	"github.com/wxauth/scf-auth/pkg/config"
 	"github.com/wxauth/scf-auth/pkg/store"
 )
 
@@ -180,4 +181,13 @@ func (f *errorFields) wechatError() *Error {
 		return nil
 	}
 	return &Error{Code: f.ErrCode, Msg: f.ErrMsg}
+}
+
+// FromConfig returns the client WECHAT_APPID, WECHAT_SECRET and
+// WECHAT_API_BASE describe, with the access token cached in cache.
+func FromConfig(c *config.Config, cache TokenCache, now func() time.Time) (*Client, error) {
+	if err := c.RequireWeChat(); err != nil {
+		return nil, err
+	}
+	return New(c.WeChatAPIBase, c.WeChatAppID, c.WeChatSecret, cache, nil, now), nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -22,11 +21,7 @@ const (
 	secret = "s3cr3t-app-secret-value"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	mongotest.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { mongotest.Main(m) }
 
 type fixture struct {
 	sim    *wechatsim.Sim

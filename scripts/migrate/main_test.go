@@ -3,18 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/wxauth/scf-auth/pkg/mongotest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	mongotest.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { mongotest.Main(m) }
 
 func TestRunTwiceChangesNothingTheSecondTime(t *testing.T) {
 	uri, db := mongotest.Database(t)
