@@ -273,3 +273,26 @@ func disable(t *testing.T, env *functest.Env, id string) {
 		t.Fatal(err)
 	}
 }
+
+func TestMoreErrorCodes(t *testing.T) {
+	t.Run("too large", func(t *testing.T) {
+		env := functest.New(t)
+		phoneLogin(env).Post("/phone-login", `{"phone":"13800138000","code":"`+strings.Repeat("1", 17<<10)+`"}`, "").Expect(t, 413, "PAYLOAD_TOO_LARGE")
+	})
+	t.Run("loginCode without WeChat configured", func(t *testing.T) {
+		env := functest.New(t)
+		delete(env.Vars, "WECHAT_APPID")
+		env.SeedCode(number, "123456")
+		f := phoneLogin(env)
+		f.Post("/phone-login", functest.Body("phone", number, "code", "123456", "loginCode", "x"), "").Expect(t, 500, "INTERNAL")
+		if !strings.Contains(env.Logs.String(), "WECHAT_APPID") {
+			t.Fatalf("log does not name WECHAT_APPID")
+		}
+		login(f, number, "123456").Expect(t, 200, "OK") // nothing was spent
+	})
+	t.Run("database down", func(t *testing.T) {
+		env := functest.New(t)
+		env.DatabaseDown()
+		login(phoneLogin(env), number, "123456").Expect(t, 503, "SERVICE_UNAVAILABLE")
+	})
+}

@@ -244,3 +244,20 @@ func TestDirectInvocation(t *testing.T) {
 	f.Direct(map[string]any{"action": "delete", "userInfo": caller}).Expect(t, 0, "OK")
 	f.Direct(map[string]any{"accessToken": acct.AccessToken}).Expect(t, 0, "UNAUTHORIZED")
 }
+
+func TestInfrastructureErrors(t *testing.T) {
+	t.Run("database down", func(t *testing.T) {
+		env := functest.New(t)
+		acct := env.SignUp(nil)
+		env.DatabaseDown()
+		profile(env).Do("GET", "/profile", "", acct.AccessToken).Expect(t, 503, "SERVICE_UNAVAILABLE")
+	})
+	t.Run("bad configuration", func(t *testing.T) {
+		env := functest.New(t)
+		env.Vars["ACCESS_TOKEN_TTL"] = "forever"
+		profile(env).Do("GET", "/profile", "", "x").Expect(t, 500, "INTERNAL")
+		if !strings.Contains(env.Logs.String(), "ACCESS_TOKEN_TTL") {
+			t.Fatal("log does not name ACCESS_TOKEN_TTL")
+		}
+	})
+}

@@ -284,3 +284,15 @@ func TestRoundTripsStayThreeForABusyClient(t *testing.T) {
 		t.Fatalf("send-sms took %d round trips with 250 recent sends from the client, want 3", a.RoundTrips)
 	}
 }
+
+func TestDatabaseDownIsServiceUnavailable(t *testing.T) {
+	env := functest.New(t)
+	env.DatabaseDown()
+	a := send(sendSMS(env), number).Expect(t, 503, "SERVICE_UNAVAILABLE")
+	if strings.Contains(a.Raw, "127.0.0.1") || !strings.Contains(env.Logs.String(), a.RequestID) {
+		t.Fatalf("cause leaked or not logged: %s", a.Raw)
+	}
+	if len(env.SMS.Messages()) != 0 {
+		t.Fatal("sent an SMS without recording it")
+	}
+}

@@ -74,6 +74,12 @@ func New(t testing.TB) *Env {
 	}
 }
 
+// DatabaseDown points the functions built from now on at an address where
+// no database answers, with a short server selection timeout.
+func (e *Env) DatabaseDown() {
+	e.Vars["MONGODB_URI"] = "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300&connectTimeoutMS=300"
+}
+
 // Function builds the named function from the environment as it is now.
 func (e *Env) Function(name string, build func(*app.Deps) (app.Handler, error)) *Function {
 	vars := make(map[string]string, len(e.Vars))
