@@ -101,13 +101,16 @@ func (h *handler) send(ctx context.Context, req *adapter.Request) (any, error) {
 	return map[string]int{"cooldown": seconds(h.limits.cooldown), "expiresIn": seconds(h.ttl)}, nil
 }
 
-// contentionRounds bounds how often a contended send looks again.
-const contentionRounds = 5
+// maxContention bounds how long a contended send keeps looking again. The
+// sends it waits for are decided within a round trip or two, so this is
+// only reached under a flood, where refusing is right anyway.
+const maxContention = 1500 * time.Millisecond
 
 // judge applies the limits, looking again while the send is contended, that
 // is while sends recorded alongside it are still being decided.
 func (h *handler) judge(ctx context.Context, rec *store.SMSSend, now time.Time) error {
-	for round := 0; round < contentionRounds; round++ {
+	giveUp := time.Now().Add(maxContention)
+	for round := 0; round == 0 || time.Now().Before(giveUp); round++ {
 		if round > 0 {
 			if err := pause(ctx, round); err != nil {
 				return err
@@ -128,9 +131,10 @@ func (h *handler) judge(ctx context.Context, rec *store.SMSSend, now time.Time) 
 	return h.limits.contendedError()
 }
 
-// pause waits a little, with jitter, before a contended send looks again.
+// pause waits before a contended send looks again: 10ms, doubling up to
+// 320ms, with jitter so that contenders spread out.
 func pause(ctx context.Context, round int) error {
-	d := time.Duration(round)*25*time.Millisecond + time.Duration(rand.IntN(25))*time.Millisecond
+	d := 10*time.Millisecond<<min(round-1, 5) + time.Duration(rand.IntN(10))*time.Millisecond
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
