@@ -35,16 +35,21 @@ func (c *Client) AccessToken(ctx context.Context) (string, error) {
 // just answered 40001 or 42001 for.
 func (c *Client) accessToken(ctx context.Context, rejected string) (string, error) {
 	for {
-		if tok, ok, err := c.cached(ctx, rejected); err != nil || ok {
+		tok, state, err := c.cached(ctx, rejected)
+		if err != nil || state == fresh {
 			return tok, err
 		}
 		now := c.now()
-		err := c.cache.AcquireTokenLease(ctx, c.appID, c.owner, now, now.Add(leaseFor))
+		err = c.cache.AcquireTokenLease(ctx, c.appID, c.owner, now, now.Add(leaseFor))
 		switch {
 		case err == nil:
 			return c.fetchHoldingLease(ctx, rejected)
 		case !errors.Is(err, store.ErrDuplicate):
 			return "", err
+		case state == usable:
+			// Another instance is fetching the next token; this one has not
+			// expired yet.
+			return tok, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -54,22 +59,37 @@ func (c *Client) accessToken(ctx context.Context, rejected string) (string, erro
 	}
 }
 
-func (c *Client) cached(ctx context.Context, rejected string) (string, bool, error) {
+// tokenState is how good the cached token is.
+type tokenState int
+
+const (
+	missing tokenState = iota // none, expired, or the one WeChat rejected
+	usable                    // valid, but due to be replaced
+	fresh                     // valid for more than refreshBefore
+)
+
+func (c *Client) cached(ctx context.Context, rejected string) (string, tokenState, error) {
 	t, err := c.cache.WeChatTokenFor(ctx, c.appID)
 	switch {
 	case errors.Is(err, store.ErrTokenNotFound):
-		return "", false, nil
+		return "", missing, nil
 	case err != nil:
-		return "", false, err
+		return "", missing, err
 	}
-	fresh := t.Token != rejected && c.now().Before(t.ExpiresAt.Add(-refreshBefore))
-	return t.Token, fresh, nil
+	now := c.now()
+	switch {
+	case t.Token == rejected || !now.Before(t.ExpiresAt):
+		return "", missing, nil
+	case now.Before(t.ExpiresAt.Add(-refreshBefore)):
+		return t.Token, fresh, nil
+	}
+	return t.Token, usable, nil
 }
 
 func (c *Client) fetchHoldingLease(ctx context.Context, rejected string) (string, error) {
 	defer func() { _ = c.cache.ReleaseTokenLease(context.WithoutCancel(ctx), c.appID, c.owner) }()
 	// The previous holder may have saved a token after we last looked.
-	if tok, ok, err := c.cached(ctx, rejected); err != nil || ok {
+	if tok, state, err := c.cached(ctx, rejected); err != nil || state == fresh {
 		return tok, err
 	}
 	var out struct {

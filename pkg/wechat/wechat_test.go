@@ -256,3 +256,36 @@ func TestDecryptPhone(t *testing.T) {
 		})
 	}
 }
+
+func TestTokenDueForRefreshIsReplacedOnceAndUsedMeanwhile(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now()
+	clock := func() time.Time { return now }
+	c := wechat.New(f.server.URL, appID, secret, f.store, nil, clock)
+	first, err := c.AccessToken(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Into the token's last five minutes: stable_token hands out the next.
+	now = now.Add(wechatsim.TokenTTL - 4*time.Minute)
+	f.sim.Now = clock
+	// Another instance holds the lease while it fetches: this one keeps
+	// using the still-valid token rather than waiting.
+	if err := f.store.AcquireTokenLease(context.Background(), appID, "other-instance", now, now.Add(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.AccessToken(context.Background())
+	if err != nil || got != first {
+		t.Fatalf("during another's refresh: %q %v, want the current token", got, err)
+	}
+	if err := f.store.ReleaseTokenLease(context.Background(), appID, "other-instance"); err != nil {
+		t.Fatal(err)
+	}
+	next, err := c.AccessToken(context.Background())
+	if err != nil || next == first {
+		t.Fatalf("token due for refresh not replaced: %q %v", next, err)
+	}
+	if n := f.sim.Calls("stable_token"); n != 2 {
+		t.Fatalf("stable_token fetched %d times, want 2", n)
+	}
+}
