@@ -46,14 +46,15 @@ func userWith(t *testing.T, env *functest.Env, phone, openid string) *store.User
 func TestFirstLoginCreatesTheAccountWithBoth(t *testing.T) {
 	env := functest.New(t)
 	f := pnLogin(env)
-	a := tap(env, f, "o1", number).Expect(t, 200, "OK")
+	const openid = "oPNL_first_login_openid"
+	a := tap(env, f, openid, number).Expect(t, 200, "OK")
 	if a.Get("isNewUser") != true || a.Str("user.phone") != number || a.Get("user.wechatBound") != true {
 		t.Fatalf("answer %s", a.Raw)
 	}
-	if strings.Contains(a.Raw, "o1") || strings.Contains(a.Raw, "simtoken") {
+	if strings.Contains(a.Raw, openid) || strings.Contains(a.Raw, "simtoken") {
 		t.Fatalf("answer leaks WeChat details: %s", a.Raw)
 	}
-	b := tap(env, f, "o1", number).Expect(t, 200, "OK")
+	b := tap(env, f, openid, number).Expect(t, 200, "OK")
 	if b.Get("isNewUser") != false || b.Str("user.id") != a.Str("user.id") {
 		t.Fatalf("second login: %s", b.Raw)
 	}

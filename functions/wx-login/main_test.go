@@ -25,12 +25,13 @@ func login(env *functest.Env, f *functest.Function, id wechatsim.Identity, extra
 func TestNewThenReturningUser(t *testing.T) {
 	env := functest.New(t)
 	f := wxLogin(env)
-	a := login(env, f, wechatsim.Identity{OpenID: "o1"}, "nickname", "小微", "avatarUrl", "https://thirdwx.qlogo.cn/a.png").Expect(t, 200, "OK")
+	const openid = "oWX_new_then_returning"
+	a := login(env, f, wechatsim.Identity{OpenID: openid}, "nickname", "小微", "avatarUrl", "https://thirdwx.qlogo.cn/a.png").Expect(t, 200, "OK")
 	if a.Get("isNewUser") != true || a.Get("user.wechatBound") != true || a.Get("user.phone") != nil ||
 		a.Str("user.nickname") != "小微" || a.Str("user.avatarUrl") != "https://thirdwx.qlogo.cn/a.png" {
 		t.Fatalf("new user: %s", a.Raw)
 	}
-	if strings.Contains(a.Raw, "session_key") || strings.Contains(a.Raw, "o1") {
+	if strings.Contains(a.Raw, "session_key") || strings.Contains(a.Raw, openid) {
 		t.Fatalf("answer exposes WeChat identity or session key: %s", a.Raw)
 	}
 	if env.WeChat.Calls("jscode2session") != 1 {
@@ -39,7 +40,7 @@ func TestNewThenReturningUser(t *testing.T) {
 	if a.RoundTrips != 3 {
 		t.Errorf("new wx-login took %d round trips, want 3 (lookup, insert, session)", a.RoundTrips)
 	}
-	b := login(env, f, wechatsim.Identity{OpenID: "o1"}, "nickname", "改名").Expect(t, 200, "OK")
+	b := login(env, f, wechatsim.Identity{OpenID: openid}, "nickname", "改名").Expect(t, 200, "OK")
 	if b.Get("isNewUser") != false || b.Str("user.id") != a.Str("user.id") || b.Str("user.nickname") != "小微" {
 		t.Fatalf("returning user: %s", b.Raw)
 	}

@@ -220,7 +220,7 @@ func (f *Function) route(req *Request) (Route, error) {
 		return Route{}, apierror.RouteNotFound()
 	}
 	for _, r := range f.Routes {
-		if r.Path == req.Path && r.Method == req.Method {
+		if matches(req.Path, r.Path) && r.Method == req.Method {
 			return r, nil
 		}
 	}
@@ -230,12 +230,20 @@ func (f *Function) route(req *Request) (Route, error) {
 func (f *Function) methodsFor(path string) []string {
 	var methods []string
 	for _, r := range f.Routes {
-		if r.Path == path {
+		if matches(path, r.Path) {
 			methods = append(methods, r.Method)
 		}
 	}
 	sort.Strings(methods)
 	return methods
+}
+
+// matches reports whether a request path is the route, possibly below a
+// base path that a custom domain or an API Gateway service adds in front
+// (/api/send-sms, /release/send-sms). Routes start with a slash, so the
+// base path always ends at a segment boundary.
+func matches(path, route string) bool {
+	return path == route || strings.HasSuffix(path, route)
 }
 
 func (f *Function) logRequest(logger *slog.Logger, req *Request, status int, code apierror.Code, apiErr *apierror.Error, received time.Time, roundTrips int) {

@@ -352,3 +352,15 @@ func TestBase64FlagAsString(t *testing.T) {
 		}
 	}
 }
+
+func TestRoutesBelowABasePath(t *testing.T) {
+	f := newFunction(new(bytes.Buffer))
+	for path, want := range map[string]string{
+		"/echo": "OK", "/api/echo": "OK", "/release/v1/echo/": "OK",
+		"/xecho": "NOT_FOUND", "/echo/more": "NOT_FOUND", "/": "NOT_FOUND",
+	} {
+		if a := invoke(t, f, encode(t, httpEvent("POST", path, `{}`))); a.Code != want {
+			t.Errorf("%s: %s, want %s", path, a.Code, want)
+		}
+	}
+}
