@@ -48,7 +48,7 @@ func TestNewcomerCommand(t *testing.T) {
 		}
 		close(lines)
 	}()
-	waitFor(t, lines, "Ctrl-C stops everything", 3*time.Minute)
+	waitFor(t, lines, "Ctrl-C stops everything", 5*time.Minute)
 
 	base := "http://" + addr
 	post(t, base+"/send-sms", `{"phone":"13800138000"}`, 200)
