@@ -79,6 +79,10 @@ func (c *Client) call(ctx context.Context, api, method, path string, query url.V
 			break
 		}
 		lastErr = c.once(ctx, method, path, query, payload, out, attempt)
+		var permanent *permanentError
+		if errors.As(lastErr, &permanent) {
+			return apierror.WeChatDown(fmt.Errorf("wechat %s: %w", api, lastErr))
+		}
 		if lastErr == nil {
 			if e := out.wechatError(); e != nil {
 				e.API = api
@@ -129,17 +133,23 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 		return stripURL(err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("HTTP %d", resp.StatusCode)
+		return &permanentError{fmt.Sprintf("HTTP %d", resp.StatusCode)}
 	}
 	// Decode into a zeroed answer: a retry must not inherit the first
 	// attempt's errcode.
 	v := reflect.ValueOf(out).Elem()
 	v.Set(reflect.Zero(v.Type()))
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("answer is not JSON: %v", err)
+		return &permanentError{"answer is not JSON: " + err.Error()}
 	}
 	return nil
 }
+
+// permanentError is a failure a retry would repeat: WeChat answered, but
+// not with what the API promises.
+type permanentError struct{ msg string }
+
+func (e *permanentError) Error() string { return e.msg }
 
 // attemptTimeout leaves room for the retry: the first attempt gets half of
 // what remains of the invocation, at most maxAttemptTimeout.

@@ -289,3 +289,30 @@ func TestTokenDueForRefreshIsReplacedOnceAndUsedMeanwhile(t *testing.T) {
 		t.Fatalf("stable_token fetched %d times, want 2", n)
 	}
 }
+
+func TestOnlyTransientFailuresAreRetried(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		status    int
+		body      string
+		wantCalls int
+	}{
+		{"HTTP 502", http.StatusBadGateway, "", 2},
+		{"HTTP 404", http.StatusNotFound, "", 1},
+		{"not JSON", http.StatusOK, "<html>", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls++
+				w.WriteHeader(tt.status)
+				_, _ = w.Write([]byte(tt.body))
+			}))
+			defer srv.Close()
+			_, err := wechat.New(srv.URL, appID, secret, nil, nil, time.Now).Code2Session(context.Background(), "c")
+			if codeOf(err) != apierror.WeChatUnavailable || calls != tt.wantCalls {
+				t.Fatalf("%v after %d calls, want WECHAT_UNAVAILABLE after %d", err, calls, tt.wantCalls)
+			}
+		})
+	}
+}
