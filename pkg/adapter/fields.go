@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/wxauth/scf-auth/pkg/apierror"
@@ -55,7 +56,7 @@ func parseObject(data []byte) (Fields, error) {
 // that is not in allowed.
 func (f Fields) Only(allowed ...string) error {
 	for _, name := range f.sortedNames() {
-		if !contains(allowed, name) {
+		if !slices.Contains(allowed, name) {
 			return apierror.BadField(name, "is not allowed")
 		}
 	}
@@ -138,13 +139,4 @@ func (f Fields) sortedNames() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -129,7 +130,7 @@ func start(ctx context.Context, root, dataDir string, logs io.Writer, only []str
 	}
 	if len(only) > 0 {
 		for _, n := range only {
-			if !contains(names, n) {
+			if !slices.Contains(names, n) {
 				return nil, nil, nil, fmt.Errorf("no function %q; there are: %s", n, strings.Join(names, ", "))
 			}
 		}
@@ -248,13 +249,4 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
