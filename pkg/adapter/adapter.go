@@ -61,7 +61,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		defer cancel()
 	}
 	ctx, counter := roundtrip.NewContext(ctx)
-	req, httpEv, err := f.parse(ctx, payload, received)
+	req, httpEv, err := f.parse(ctx, payload)
 	logger := f.logger().With("requestId", req.RequestID)
 	ctx = logging.NewContext(ctx, logger)
 
@@ -121,8 +121,8 @@ func (f *Function) call(ctx context.Context, req *Request) (data any, err error)
 
 // parse turns an event into a Request. The Request always has a request id,
 // even when the event is refused, so that the answer and the log carry one.
-func (f *Function) parse(ctx context.Context, payload []byte, received time.Time) (*Request, *httpEvent, error) {
-	req := &Request{Received: received, Kind: Direct, Fields: Fields{}}
+func (f *Function) parse(ctx context.Context, payload []byte) (*Request, *httpEvent, error) {
+	req := &Request{Kind: Direct, Fields: Fields{}}
 	ev, err := f.parseEvent(req, payload)
 	req.RequestID = requestID(ctx, ev)
 	return req, ev, err

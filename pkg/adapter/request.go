@@ -1,9 +1,6 @@
 package adapter
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // Kind is the kind of event a request arrived as.
 type Kind string
@@ -39,8 +36,6 @@ type Request struct {
 	// Caller is the wx.cloud user the platform vouches for; nil unless this
 	// is a direct invocation whose userInfo.appId equals WECHAT_APPID.
 	Caller *Caller
-	// Received is when the adapter took the event.
-	Received time.Time
 
 	// action is the direct invocation's action, until routing.
 	action string
