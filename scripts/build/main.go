@@ -4,8 +4,14 @@
 //
 // Each function is cross-compiled for linux/amd64 with CGO_ENABLED=0,
 // stripped (-s -w) and reproducible (-trimpath, no VCS stamp, zips with
-// fixed times and modes), then zipped with the binary named main at the
-// zip root: dist/<function>.zip, which serverless.yml deploys.
+// fixed times and modes), then packaged twice from serverless.yml:
+//
+//	dist/<function>.zip             the binary named main at the zip root,
+//	                                for the console or an API upload
+//	dist/<function>/main            the same binary, and beside it
+//	dist/<function>/serverless.yml  the function as an instance of the scf
+//	                                component, which `scf deploy` run in
+//	                                dist/ deploys, all functions at once
 package main
 
 import (
@@ -55,8 +61,10 @@ func main() {
 	}
 }
 
-// Package builds and zips the named functions (all when none are named)
-// of the module at root into outDir.
+// Package builds the named functions (all when none are named) of the
+// module at root into outDir: for each, <function>.zip with the binary main
+// at its root, and the folder <function>/ holding main and the
+// serverless.yml instance that scf deploy reads.
 func Package(ctx context.Context, root, outDir string, names ...string) ([]Artifact, error) {
 	if len(names) == 0 {
 		var err error
@@ -64,19 +72,21 @@ func Package(ctx context.Context, root, outDir string, names ...string) ([]Artif
 			return nil, err
 		}
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, err
-	}
-	work, err := os.MkdirTemp("", "scf-auth-build-")
+	d, err := ReadDeployment(filepath.Join(root, "serverless.yml"))
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(work)
-
 	var arts []Artifact
 	for _, name := range names {
-		bin := filepath.Join(work, name)
+		dir := filepath.Join(outDir, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		bin := filepath.Join(dir, "main")
 		if err := compile(ctx, root, name, bin); err != nil {
+			return nil, err
+		}
+		if err := d.WriteInstance(dir, name); err != nil {
 			return nil, err
 		}
 		a, err := zipBinary(bin, filepath.Join(outDir, name+".zip"))

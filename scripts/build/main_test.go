@@ -6,6 +6,7 @@ import (
 	"context"
 	"debug/elf"
 	"io"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -63,6 +64,11 @@ func TestPackageMakesADeployableZip(t *testing.T) {
 	}
 	if again[0].SHA256 != arts[0].SHA256 {
 		t.Fatalf("two builds differ: %s vs %s", arts[0].SHA256, again[0].SHA256)
+	}
+	for _, f := range []string{"main", "serverless.yml"} {
+		if _, err := os.Stat(filepath.Join(out, "profile", f)); err != nil {
+			t.Errorf("the scf deploy folder of profile lacks %s: %v", f, err)
+		}
 	}
 	t.Logf("profile: binary %d bytes, zip %d bytes", arts[0].BinarySize, arts[0].ZipSize)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -10,37 +11,6 @@ import (
 
 	"github.com/wxauth/scf-auth/scripts/internal/localscf"
 )
-
-type serverlessFile struct {
-	Provider struct {
-		Runtime    string `yaml:"runtime"`
-		MemorySize int    `yaml:"memorySize"`
-		Timeout    int    `yaml:"timeout"`
-		VPCConfig  struct {
-			VPCID    string `yaml:"vpcId"`
-			SubnetID string `yaml:"subnetId"`
-		} `yaml:"vpcConfig"`
-		Environment struct {
-			Variables map[string]string `yaml:"variables"`
-		} `yaml:"environment"`
-	} `yaml:"provider"`
-	Functions map[string]struct {
-		Handler     string `yaml:"handler"`
-		Runtime     string `yaml:"runtime"`
-		Description string `yaml:"description"`
-		Package     struct {
-			Artifact string `yaml:"artifact"`
-		} `yaml:"package"`
-		Events []map[string]struct {
-			Parameters struct {
-				AuthType  string `yaml:"authType"`
-				NetConfig struct {
-					EnableExtranet bool `yaml:"enableExtranet"`
-				} `yaml:"netConfig"`
-			} `yaml:"parameters"`
-		} `yaml:"events"`
-	} `yaml:"functions"`
-}
 
 // routes are the contract's routes of each function (API.md §1).
 var routes = map[string][]string{
@@ -56,12 +26,8 @@ var routes = map[string][]string{
 // agreement: every function folder is deployed, with its function URL,
 // and nothing is deployed that has no folder.
 func TestServerlessYAMLMatchesFunctions(t *testing.T) {
-	raw, err := os.ReadFile("../../serverless.yml")
+	f, err := ReadDeployment("../../serverless.yml")
 	if err != nil {
-		t.Fatal(err)
-	}
-	var f serverlessFile
-	if err := yaml.Unmarshal(raw, &f); err != nil {
 		t.Fatalf("serverless.yml does not parse: %v", err)
 	}
 	folders, err := localscf.Functions("../..")
@@ -79,7 +45,7 @@ func TestServerlessYAMLMatchesFunctions(t *testing.T) {
 	if f.Provider.Runtime != "Go1" || f.Provider.MemorySize < 64 || f.Provider.Timeout < 1 {
 		t.Errorf("provider runtime %q memory %d timeout %d", f.Provider.Runtime, f.Provider.MemorySize, f.Provider.Timeout)
 	}
-	if f.Provider.VPCConfig.VPCID == "" || f.Provider.VPCConfig.SubnetID == "" {
+	if f.Provider.VPCConfig["vpcId"] == "" || f.Provider.VPCConfig["subnetId"] == "" {
 		t.Error("no VPC settings: TencentDB for MongoDB is reachable only inside a VPC")
 	}
 	for _, name := range folders {
@@ -87,16 +53,7 @@ func TestServerlessYAMLMatchesFunctions(t *testing.T) {
 		if fn.Handler != "main" || fn.Package.Artifact != "dist/"+name+".zip" {
 			t.Errorf("%s: handler %q artifact %q", name, fn.Handler, fn.Package.Artifact)
 		}
-		if fn.Runtime != "" && fn.Runtime != "Go1" {
-			t.Errorf("%s: runtime %q", name, fn.Runtime)
-		}
-		hasURL := false
-		for _, ev := range fn.Events {
-			if http, ok := ev["http"]; ok && http.Parameters.AuthType == "NONE" && http.Parameters.NetConfig.EnableExtranet {
-				hasURL = true
-			}
-		}
-		if !hasURL {
+		if !hasPublicURL(fn.Events) {
 			t.Errorf("%s: no public function URL trigger (events: - http)", name)
 		}
 		want, ok := routes[name]
@@ -116,5 +73,84 @@ func TestServerlessYAMLMatchesFunctions(t *testing.T) {
 		} else if value != "${env:"+v+"}" {
 			t.Errorf("variable %s is %q in serverless.yml: values come from the environment or .env, never the file", v, value)
 		}
+	}
+}
+
+// hasPublicURL reports whether events hold a function URL trigger open to
+// the internet without a CAM signature.
+func hasPublicURL(events []map[string]any) bool {
+	for _, ev := range events {
+		http, _ := ev["http"].(map[string]any)
+		params, _ := http["parameters"].(map[string]any)
+		net, _ := params["netConfig"].(map[string]any)
+		if params["authType"] == "NONE" && net["enableExtranet"] == true {
+			return true
+		}
+	}
+	return false
+}
+
+// TestInstancesDeployEveryFunction checks what scf deploy reads: for every
+// function, an scf component instance with the settings of serverless.yml,
+// deploying the binary main beside it, behind its function URL.
+func TestInstancesDeployEveryFunction(t *testing.T) {
+	d, err := ReadDeployment("../../serverless.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	folders, err := localscf.Functions("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	for _, name := range folders {
+		dir := filepath.Join(out, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.WriteInstance(dir, name); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, "serverless.yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var in struct {
+			App, Stage, Component, Name string
+			Inputs                      struct {
+				Src struct {
+					Src     string
+					Exclude []string
+				}
+				Handler, Runtime, Region, Role string
+				MemorySize                     int               `yaml:"memorySize"`
+				VPCConfig                      map[string]string `yaml:"vpcConfig"`
+				Environment                    struct{ Variables map[string]string }
+				Events                         []map[string]any
+			}
+		}
+		if err := yaml.Unmarshal(raw, &in); err != nil {
+			t.Fatalf("%s: instance does not parse: %v", name, err)
+		}
+		if in.Component != "scf" || in.Name != name || in.App != d.App || in.Stage != d.Stage {
+			t.Errorf("%s: component %q name %q app %q stage %q", name, in.Component, in.Name, in.App, in.Stage)
+		}
+		i := in.Inputs
+		if i.Src.Src != "./" || i.Handler != "main" || i.Runtime != "Go1" || i.MemorySize != d.Provider.MemorySize {
+			t.Errorf("%s: src %q handler %q runtime %q memory %d", name, i.Src.Src, i.Handler, i.Runtime, i.MemorySize)
+		}
+		if i.Region != "${env:TENCENTCLOUD_REGION}" || i.Role != "${env:SCF_ROLE}" || i.VPCConfig["vpcId"] != "${env:VPC_ID}" {
+			t.Errorf("%s: region %q role %q vpc %v", name, i.Region, i.Role, i.VPCConfig)
+		}
+		if len(i.Environment.Variables) != len(d.Provider.Environment.Variables) ||
+			i.Environment.Variables["JWT_SECRET"] != "${env:JWT_SECRET}" {
+			t.Errorf("%s: environment %v", name, i.Environment.Variables)
+		}
+		if !hasPublicURL(i.Events) {
+			t.Errorf("%s: no public function URL trigger in %v", name, i.Events)
+		}
+	}
+	if err := d.WriteInstance(out, "no-such-function"); err == nil {
+		t.Error("an instance was written for a function serverless.yml does not have")
 	}
 }
