@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -17,22 +18,36 @@ import (
 	"github.com/wxauth/scf-auth/scripts/internal/localscf"
 )
 
+// flowFunctions are the functions one flow calls, in order.
+var flowFunctions = []string{"send-sms", "phone-login", "profile"}
+
 // flow drives send-sms → phone-login → GET /profile through the gateway
-// with c concurrent users for d, each flow with a new phone number.
+// with c concurrent users for d, each flow with a new phone number, after
+// storing -users earlier users.
 func flow(args []string) error {
 	fs := flag.NewFlagSet("flow", flag.ExitOnError)
-	c := fs.Int("c", 8, "concurrent users")
+	c := fs.Int("c", 16, "concurrent users")
 	d := fs.Duration("d", 10*time.Second, "duration")
+	users := fs.Int("users", 0, "earlier users stored before measuring")
 	_ = fs.Parse(args)
-	// One client IP sends every code here: lift the per-IP cap.
-	w, err := newWorld("SMS_IP_HOURLY_LIMIT=1000000")
+	// One client IP sends every code here: lift the per-IP and global caps.
+	w, err := newWorld("SMS_IP_HOURLY_LIMIT=1000000", "SMS_GLOBAL_HOURLY_LIMIT=100000000", "LOG_LEVEL=info")
 	if err != nil {
 		return err
 	}
 	defer w.close()
+	if *users > 0 {
+		start := time.Now()
+		if err := seedUsers(context.Background(), w.store, *users); err != nil {
+			return fmt.Errorf("store earlier users: %w", err)
+		}
+		fmt.Printf("stored %d earlier users in %v\n", *users, time.Since(start).Round(time.Millisecond))
+	}
+	trips := &tripCounter{perRoute: map[string][]int{}}
 	procs := map[string]*localscf.Process{}
-	for _, n := range []string{"send-sms", "phone-login", "profile"} {
+	for _, n := range flowFunctions {
 		p := w.process(n)
+		p.Logs = trips
 		if err := p.Start(context.Background()); err != nil {
 			return err
 		}
@@ -75,6 +90,7 @@ func flow(args []string) error {
 		return env.Data, nil
 	}
 
+	cpuBefore := w.cpu(procs)
 	var seq atomic.Int64
 	deadline := time.Now().Add(*d)
 	var wg sync.WaitGroup
@@ -109,11 +125,19 @@ func flow(args []string) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	fmt.Printf("flow send-sms → phone-login → GET /profile, %d users, %v\n", *c, elapsed.Round(time.Millisecond))
+	cpuAfter := w.cpu(procs)
+
+	n := flows.Load()
+	fmt.Printf("flow send-sms → phone-login → GET /profile, %d users at once, %v, %d earlier users\n", *c, elapsed.Round(time.Millisecond), *users)
 	fmt.Printf("  %d flows (%.1f flows/s), %d requests (%.1f req/s), %d failed\n",
-		flows.Load(), float64(flows.Load())/elapsed.Seconds(), requests.Load(), float64(requests.Load())/elapsed.Seconds(), failures.Load())
+		n, float64(n)/elapsed.Seconds(), requests.Load(), float64(requests.Load())/elapsed.Seconds(), failures.Load())
 	if e := firstErr.Load(); e != nil {
 		fmt.Printf("  first failure: %v\n", e)
+	}
+	if n > 0 {
+		perFlow := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000/float64(n)) }
+		fmt.Printf("  CPU per flow: database %s, functions %s, gateway and load generator %s\n",
+			perFlow(cpuAfter.db-cpuBefore.db), perFlow(cpuAfter.functions-cpuBefore.functions), perFlow(cpuAfter.self-cpuBefore.self))
 	}
 	var routes []string
 	for r := range latencies {
@@ -123,9 +147,72 @@ func flow(args []string) error {
 	for _, r := range routes {
 		fmt.Printf("  %-20s p50 %8s  p90 %8s  p99 %8s\n", r, pct(latencies[r], 50), pct(latencies[r], 90), pct(latencies[r], 99))
 	}
+	fmt.Println("  database round trips per request (from the functions' logs):")
+	for _, line := range trips.summary() {
+		fmt.Println("    " + line)
+	}
 	fmt.Println("  peak RSS per function process:")
-	for _, n := range []string{"send-sms", "phone-login", "profile"} {
-		fmt.Printf("    %-12s %s (%d invocations)\n", n, peakRSS(procs[n].PID()), procs[n].Invocations)
+	for _, name := range flowFunctions {
+		fmt.Printf("    %-12s %s (%d invocations)\n", name, peakRSS(procs[name].PID()), procs[name].Invocations)
 	}
 	return nil
+}
+
+// cpuSample is the CPU time used so far by each part of the run.
+type cpuSample struct{ db, functions, self time.Duration }
+
+func (w *world) cpu(procs map[string]*localscf.Process) cpuSample {
+	var s cpuSample
+	if w.dbPID != 0 {
+		s.db = cpuTime(w.dbPID)
+	}
+	for _, p := range procs {
+		s.functions += cpuTime(p.PID())
+	}
+	s.self = cpuTime(os.Getpid())
+	return s
+}
+
+// tripCounter reads the functions' request log lines and collects the
+// database round trips each request took, by function and route.
+type tripCounter struct {
+	mu       sync.Mutex
+	perRoute map[string][]int
+}
+
+func (t *tripCounter) Write(p []byte) (int, error) {
+	// Lines come as "[function] {json}".
+	line := p
+	if i := bytes.IndexByte(line, '{'); i >= 0 {
+		line = line[i:]
+	}
+	var entry struct {
+		Msg       string `json:"msg"`
+		Method    string `json:"method"`
+		Path      string `json:"path"`
+		Code      string `json:"code"`
+		RoundTrip *int   `json:"dbRoundTrips"`
+	}
+	if json.Unmarshal(bytes.TrimSpace(line), &entry) == nil && entry.RoundTrip != nil && entry.Code == "OK" {
+		t.mu.Lock()
+		key := entry.Method + " " + entry.Path
+		t.perRoute[key] = append(t.perRoute[key], *entry.RoundTrip)
+		t.mu.Unlock()
+	}
+	return len(p), nil
+}
+
+func (t *tripCounter) summary() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []string
+	for route, trips := range t.perRoute {
+		lo, hi, sum := trips[0], trips[0], 0
+		for _, n := range trips {
+			lo, hi, sum = min(lo, n), max(hi, n), sum+n
+		}
+		out = append(out, fmt.Sprintf("%-20s mean %.2f, min %d, max %d (%d requests)", route, float64(sum)/float64(len(trips)), lo, hi, len(trips)))
+	}
+	sort.Strings(out)
+	return out
 }

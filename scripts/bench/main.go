@@ -3,17 +3,21 @@
 // local stand-ins for WeChat and Tencent Cloud SMS.
 //
 //	go run ./scripts/bench coldstart [-n 10]
-//	go run ./scripts/bench flow [-c 8] [-d 10s]
+//	go run ./scripts/bench flow [-c 16] [-d 10s] [-users 5000]
 //	go run ./scripts/bench wxstorm [-p 4] [-n 200]
 //
 // coldstart: process start to the first answered invocation, per function.
 // flow: send-sms → phone-login → GET /profile through the local gateway,
-// with requests per second, latencies and each function's peak RSS.
+// with flows per second, latencies, CPU per flow of the database and of
+// the functions (from /proc), round trips per request and each function's
+// peak RSS; -users first stores that many earlier users, as their flows
+// would have left them.
 // wxstorm: stable_token fetches while several cold instances serve many
 // phone-number logins at once.
 //
 // Every run uses a fresh embedded database (or MONGODB_URI with a fresh
-// database name), so runs compare equally sized databases.
+// database name), so runs compare equally sized databases. The embedded
+// database runs as a process of its own, so that its CPU time is its own.
 package main
 
 import (
@@ -29,7 +33,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wxauth/scf-auth/pkg/embeddeddb"
 	"github.com/wxauth/scf-auth/pkg/sms/smstest"
 	"github.com/wxauth/scf-auth/pkg/store"
 	"github.com/wxauth/scf-auth/pkg/wechatsim"
@@ -49,6 +52,8 @@ func main() {
 		err = flow(os.Args[2:])
 	case "wxstorm":
 		err = wxStorm(os.Args[2:])
+	case "db":
+		err = serveDatabase(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown benchmark %q", os.Args[1])
 	}
@@ -63,9 +68,12 @@ func main() {
 type world struct {
 	root, bin string
 	env       []string
-	sms       *smstest.Server
-	sim       *wechatsim.Sim
-	stop      []func()
+	store     *store.Store
+	// dbPID is the embedded database's process, 0 for MONGODB_URI.
+	dbPID int
+	sms   *smstest.Server
+	sim   *wechatsim.Sim
+	stop  []func()
 }
 
 const (
@@ -86,18 +94,21 @@ func newWorld(extra ...string) (*world, error) {
 	w.stop = append(w.stop, func() { os.RemoveAll(tmp) })
 	uri := os.Getenv("MONGODB_URI")
 	if uri == "" {
-		db, err := embeddeddb.Start(filepath.Join(tmp, "db"), nil)
+		db, err := startDatabase(filepath.Join(tmp, "db"))
 		if err != nil {
+			w.close()
 			return nil, err
 		}
-		w.stop = append(w.stop, db.Stop)
-		uri = db.URI
+		w.stop = append(w.stop, db.stop)
+		w.dbPID = db.pid
+		uri = db.uri
 	}
 	database := "bench_" + randomHex(4)
 	st, err := store.Connect(uri, database, "bench")
 	if err != nil {
 		return nil, err
 	}
+	w.store = st
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := st.EnsureIndexes(ctx); err != nil {
