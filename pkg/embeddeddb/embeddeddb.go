@@ -1,6 +1,14 @@
 // Package embeddeddb runs FerretDB v1 in process, with its SQLite backend,
 // as a real MongoDB wire-protocol server for tests and the local gateway. It
 // is never linked into a function.
+//
+// Two things make it behave like the MongoDB it stands in for, where
+// FerretDB v1 alone does not: clients reach FerretDB through a front
+// (front.go) that runs write commands one at a time, so that each write to
+// a document is atomic; and each collection gets an index that lookups by
+// _id actually use (idindex.go), so that they cost the same however large
+// the collection grows. Tests can also ask the front to fail a chosen
+// write, to see what a crash between two writes leaves behind.
 package embeddeddb
 
 import (
@@ -19,6 +27,8 @@ import (
 // Server is a running embedded database.
 type Server struct {
 	URI    string
+	front  *front
+	ids    *idIndexer
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -59,12 +69,35 @@ func Start(dir string, logger *slog.Logger) (*Server, error) {
 		s.Stop()
 		return nil, err
 	}
-	s.URI = "mongodb://" + addr + "/"
+	s.ids = newIDIndexer(abs)
+	if err := s.ids.indexAll(ctx); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	if s.front, err = startFront(addr, s.ids); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	s.URI = "mongodb://" + s.front.addr() + "/"
 	return s, nil
+}
+
+// FailNextWrite makes the next write command (insert, update, delete or
+// findAndModify) in database db that match accepts fail with an error, as
+// if the server had gone away in the middle of a request. match gets the
+// command's name and collection.
+func (s *Server) FailNextWrite(db string, match func(command, collection string) bool) {
+	s.front.failNext(db, match)
 }
 
 // Stop shuts the server down and waits for it.
 func (s *Server) Stop() {
+	if s.front != nil {
+		s.front.close()
+	}
+	if s.ids != nil {
+		s.ids.close()
+	}
 	s.cancel()
 	<-s.done
 }
