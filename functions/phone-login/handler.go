@@ -3,7 +3,8 @@ package main
 import (
 	"context"
 	"net/http"
-	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/wxauth/scf-auth/pkg/account"
 	"github.com/wxauth/scf-auth/pkg/adapter"
@@ -13,13 +14,14 @@ import (
 	"github.com/wxauth/scf-auth/pkg/otp"
 	"github.com/wxauth/scf-auth/pkg/phone"
 	"github.com/wxauth/scf-auth/pkg/session"
+	"github.com/wxauth/scf-auth/pkg/smscode"
 	"github.com/wxauth/scf-auth/pkg/store"
 	"github.com/wxauth/scf-auth/pkg/wechat"
 )
 
 // handler logs in by phone and SMS code.
 type handler struct {
-	codes    codeChecker
+	codes    *smscode.Checker
 	accounts *account.Resolver
 	sessions *session.Service
 	// wechat exchanges the optional loginCode; nil when WeChat is not
@@ -28,13 +30,7 @@ type handler struct {
 }
 
 func newHandler(d *app.Deps) (app.Handler, error) {
-	h := &handler{
-		codes: codeChecker{
-			store: d.Store, hasher: otp.NewHasher(d.CodeKey), maxAttempts: d.Config.SMSMaxAttempts, now: d.Now,
-		},
-		accounts: d.Accounts,
-		sessions: d.Sessions,
-	}
+	h := &handler{codes: d.Codes, accounts: d.Accounts, sessions: d.Sessions}
 	// WeChat is optional here: without it, only a loginCode is refused.
 	if wx, err := wechat.FromConfig(d.Config, d.Store, d.Now); err == nil {
 		h.wechat = wx
@@ -46,8 +42,9 @@ func newHandler(d *app.Deps) (app.Handler, error) {
 }
 
 // login checks the input, exchanges the optional loginCode (so that a
-// WeChat failure spends nothing), then uses up the SMS code, finds or
-// creates the account and starts a session.
+// WeChat failure spends nothing), reads who holds the phone, uses up the
+// SMS code, and logs into (or creates) the account with a new session:
+// three round trips for a returning user.
 func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) {
 	f := req.Fields
 	if err := f.Only("phone", "code", "loginCode"); err != nil {
@@ -84,14 +81,26 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := h.codes.use(ctx, number, code); err != nil {
-		return nil, err
-	}
-	u, isNew, err := h.accounts.ByPhone(ctx, number, wx)
+	claim, err := h.accounts.PhoneClaim(ctx, number)
 	if err != nil {
 		return nil, err
 	}
-	return h.sessions.Issue(ctx, u, session.MethodSMS, isNew)
+	// The account about to log in, recorded with the phone's SMS state so
+	// that send-sms can refuse a disabled account's phone: the holder's,
+	// or the id a new account will have.
+	owner := bson.NewObjectID()
+	if claim != nil {
+		owner = claim.UserID
+	}
+	if err := h.codes.Use(ctx, number, code, &owner); err != nil {
+		return nil, err
+	}
+	ns := h.sessions.Begin(session.MethodSMS)
+	u, isNew, err := h.accounts.ByPhone(ctx, number, wx, claim, owner, ns)
+	if err != nil {
+		return nil, err
+	}
+	return h.sessions.Answer(u, ns, isNew)
 }
 
 // weChatIdentity is the WeChat identity to bind, if any: the loginCode's,
@@ -111,12 +120,4 @@ func (h *handler) weChatIdentity(ctx context.Context, req *adapter.Request, logi
 		return &store.WeChat{OpenID: req.Caller.OpenID}, nil
 	}
 	return nil, nil
-}
-
-// codeChecker uses up SMS codes.
-type codeChecker struct {
-	store       *store.Store
-	hasher      *otp.Hasher
-	maxAttempts int
-	now         func() time.Time
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wxauth/scf-auth/pkg/functest"
 	"github.com/wxauth/scf-auth/pkg/mongotest"
+	"github.com/wxauth/scf-auth/pkg/store"
 	"github.com/wxauth/scf-auth/pkg/wechatsim"
 )
 
@@ -41,8 +42,8 @@ func TestLoginCreatesThenFindsTheAccount(t *testing.T) {
 			t.Fatalf("answer holds %q: %s", secret, a.Raw)
 		}
 	}
-	if a.RoundTrips != 4 {
-		t.Errorf("phone-login took %d database round trips, want 4 (code read, code take, user, session)", a.RoundTrips)
+	if !strings.HasPrefix(a.Str("user.nickname"), "用户") || len([]rune(a.Str("user.nickname"))) != 8 {
+		t.Errorf("new account's nickname %q, want 用户 and 6 letters or digits", a.Str("user.nickname"))
 	}
 	id := a.Str("user.id")
 
@@ -50,6 +51,9 @@ func TestLoginCreatesThenFindsTheAccount(t *testing.T) {
 	b := login(f, number, "654321").Expect(t, 200, "OK")
 	if b.Get("isNewUser") != false || b.Str("user.id") != id {
 		t.Fatalf("second login: %s", b.Raw)
+	}
+	if b.RoundTrips != 3 {
+		t.Errorf("a returning user's phone-login took %d database round trips, budget is 3 (claim, code, account)", b.RoundTrips)
 	}
 	if logs := env.Logs.String(); strings.Contains(logs, number) {
 		t.Fatalf("logs hold the unmasked phone:\n%s", logs)
@@ -177,12 +181,12 @@ func TestConcurrentWrongGuessesGetNoMoreThanTheAllowedTries(t *testing.T) {
 	// However the burst was judged, at most 3 wrong tries were counted, and
 	// each was counted: the code is now exhausted, or still has its
 	// remaining tries, never more than 3 in all.
-	c, err := env.Store.CodeFor(t.Context(), number, env.Clock.Now())
-	if err == nil && c.Attempts > 3 {
+	c := env.PhoneSMS(number).Code
+	if c != nil && c.Attempts > 3 {
 		t.Fatalf("%d wrong tries judged, at most 3 allowed", c.Attempts)
 	}
 	spent := 3
-	if err == nil {
+	if c != nil {
 		spent = c.Attempts
 	}
 	// The right code now works only if fewer than 3 tries were spent.
@@ -197,11 +201,11 @@ func TestConcurrentWrongGuessesGetNoMoreThanTheAllowedTries(t *testing.T) {
 
 func countSessions(t *testing.T, env *functest.Env) int {
 	t.Helper()
-	n, err := env.Store.CountSessions(t.Context(), bson.D{})
-	if err != nil {
-		t.Fatal(err)
+	holder := env.Holder(store.PhoneIdentity("86", number))
+	if holder == nil {
+		return 0
 	}
-	return int(n)
+	return len(env.User(*holder).Sessions)
 }
 
 func TestLoginCodeBindsWeChat(t *testing.T) {
@@ -213,9 +217,9 @@ func TestLoginCodeBindsWeChat(t *testing.T) {
 	if a.Get("user.wechatBound") != true {
 		t.Fatalf("not bound: %s", a.Raw)
 	}
-	u, err := env.Store.UserByOpenID(t.Context(), "o-bind")
-	if err != nil || u.Phone != number || u.WeChat.UnionID != "u-bind" {
-		t.Fatalf("stored user %+v, %v", u, err)
+	u := env.User(*env.Holder(store.OpenIDIdentity("o-bind")))
+	if u.Phone != number || u.WeChat.UnionID != "u-bind" || *env.Holder(store.UnionIDIdentity("u-bind")) != u.ID {
+		t.Fatalf("stored user %+v", u)
 	}
 }
 

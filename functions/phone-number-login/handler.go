@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/wxauth/scf-auth/pkg/account"
 	"github.com/wxauth/scf-auth/pkg/adapter"
 	"github.com/wxauth/scf-auth/pkg/apierror"
 	"github.com/wxauth/scf-auth/pkg/app"
+	"github.com/wxauth/scf-auth/pkg/logging"
+	mainland "github.com/wxauth/scf-auth/pkg/phone"
 	"github.com/wxauth/scf-auth/pkg/session"
+	"github.com/wxauth/scf-auth/pkg/smscode"
 	"github.com/wxauth/scf-auth/pkg/store"
 	"github.com/wxauth/scf-auth/pkg/wechat"
 )
@@ -18,6 +22,9 @@ type handler struct {
 	wechat   *wechat.Client
 	accounts *account.Resolver
 	sessions *session.Service
+	store    *store.Store
+	keys     smscode.Keys
+	now      func() time.Time
 }
 
 func newHandler(d *app.Deps) (app.Handler, error) {
@@ -25,7 +32,7 @@ func newHandler(d *app.Deps) (app.Handler, error) {
 	if err != nil {
 		return app.Handler{}, err
 	}
-	h := &handler{wechat: wx, accounts: d.Accounts, sessions: d.Sessions}
+	h := &handler{wechat: wx, accounts: d.Accounts, sessions: d.Sessions, store: d.Store, keys: d.SMSKeys, now: d.Now}
 	return app.Handler{
 		Routes:        []adapter.Route{{Method: http.MethodPost, Path: "/phone-number-login", Action: "login", Handle: h.login}},
 		DefaultAction: "login",
@@ -98,11 +105,26 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 			return nil, err
 		}
 	}
-	u, isNew, err := h.accounts.ByPhoneAndWeChat(ctx, phone.CountryCode, phone.Number, wx)
+	ns := h.sessions.Begin(session.MethodPhoneNumber)
+	u, outcome, err := h.accounts.ByPhoneAndWeChat(ctx, phone.CountryCode, phone.Number, wx, ns)
 	if err != nil {
 		return nil, err
 	}
-	return h.sessions.Issue(ctx, u, session.MethodPhoneNumber, isNew)
+	if outcome == account.Created || outcome == account.PhoneLinked {
+		h.recordOwner(ctx, phone, u)
+	}
+	return h.sessions.Answer(u, ns, outcome == account.Created)
+}
+
+// recordOwner notes the account beside the phone's SMS state, as a code
+// login does, so that send-sms can refuse a disabled account's phone.
+func (h *handler) recordOwner(ctx context.Context, p *wechat.Phone, u *store.User) {
+	if p.CountryCode != mainland.CountryCode {
+		return // SMS login serves mainland numbers only
+	}
+	if err := h.store.RecordPhoneOwner(ctx, h.keys.Phone(p.Number), u.ID, h.now()); err != nil {
+		logging.FromContext(ctx).Warn("phone's account not noted for send-sms", "cause", err.Error())
+	}
 }
 
 // identities exchanges the phone code and, unless the platform identified

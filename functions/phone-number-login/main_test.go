@@ -37,10 +37,7 @@ func userWith(t *testing.T, env *functest.Env, phone, openid string) *store.User
 	if openid != "" {
 		u.WeChat = &store.WeChat{OpenID: openid}
 	}
-	if err := env.Store.InsertUser(t.Context(), u); err != nil {
-		t.Fatal(err)
-	}
-	return u
+	return env.SignUp(func(s *store.User) { s.CountryCode, s.Phone, s.WeChat = u.CountryCode, u.Phone, u.WeChat }).User
 }
 
 func TestFirstLoginCreatesTheAccountWithBoth(t *testing.T) {
@@ -65,8 +62,8 @@ func TestFirstLoginCreatesTheAccountWithBoth(t *testing.T) {
 	if got := env.WeChat.Calls("stable_token"); got != 1 {
 		t.Fatalf("stable_token fetched %d times, want 1", got)
 	}
-	if b.RoundTrips != 3 {
-		t.Errorf("returning phone-number-login took %d round trips, want 3 (token, lookup, session)", b.RoundTrips)
+	if b.RoundTrips != 4 {
+		t.Errorf("returning phone-number-login took %d round trips, want 4 (token, two claims at once, account)", b.RoundTrips)
 	}
 }
 
@@ -102,7 +99,7 @@ func TestResolution(t *testing.T) {
 					a.Str("user.phone") != number || a.Get("user.wechatBound") != true {
 					t.Fatalf("answer %s", a.Raw)
 				}
-				u, _ := env.Store.UserByOpenID(t.Context(), "o1")
+				u := env.UserOf(store.OpenIDIdentity("o1"))
 				if u == nil || u.ID != users[tt.bindsTo].ID || u.Phone != number {
 					t.Fatalf("stored %+v", u)
 				}
@@ -192,7 +189,7 @@ func TestLegacyEncryptedData(t *testing.T) {
 	theirs := env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-theirs"})
 	data, iv, _ = env.WeChat.LegacyPhoneData(theirs, "86", "13900139000", functest.AppID)
 	f.Post("/phone-number-login", functest.Body("loginCode", mine, "encryptedData", data, "iv", iv), "").Expect(t, 401, "WECHAT_CODE_INVALID")
-	if _, err := env.Store.UserByOpenID(t.Context(), "o-forge"); err == nil {
+	if env.UserOf(store.OpenIDIdentity("o-forge")) != nil {
 		t.Fatal("a forged watermark created an account")
 	}
 }
@@ -237,8 +234,8 @@ func TestWeChatRejections(t *testing.T) {
 	tap(env, f, "o1", number).Expect(t, 200, "OK")
 	env.WeChat.InvalidateAccessToken()
 	tap(env, f, "o1", number).Expect(t, 200, "OK")
-	if _, err := env.Store.UserByOpenID(t.Context(), "o1"); err != nil {
-		t.Fatal(err)
+	if env.UserOf(store.OpenIDIdentity("o1")) == nil {
+		t.Fatal("no account holds o1")
 	}
 }
 
@@ -261,8 +258,8 @@ func TestDirectInvocation(t *testing.T) {
 	if a.Str("user.phone") != number || env.WeChat.Calls("jscode2session") != 0 {
 		t.Fatalf("wx.cloud login: %s", a.Raw)
 	}
-	if u, err := env.Store.UserByOpenID(t.Context(), "o-cloud"); err != nil || u.Phone != number {
-		t.Fatalf("stored %+v %v", u, err)
+	if u := env.UserOf(store.OpenIDIdentity("o-cloud")); u == nil || u.Phone != number {
+		t.Fatalf("stored %+v", u)
 	}
 	// Legacy data needs the login's session key, so a loginCode even here.
 	f.Direct(map[string]any{"encryptedData": "AAAA", "iv": "AAAA", "userInfo": caller}).Expect(t, 0, "INVALID_REQUEST").Field(t, "loginCode")

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
-	"math"
-	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -15,17 +15,20 @@ import (
 	"github.com/wxauth/scf-auth/pkg/otp"
 	"github.com/wxauth/scf-auth/pkg/phone"
 	"github.com/wxauth/scf-auth/pkg/sms"
+	"github.com/wxauth/scf-auth/pkg/smscode"
 	"github.com/wxauth/scf-auth/pkg/store"
 )
 
 // handler sends login codes.
 type handler struct {
-	store  *store.Store
-	sender sms.Sender
-	codes  *otp.Hasher
-	limits limits
-	ttl    time.Duration
-	now    func() time.Time
+	store   *store.Store
+	sender  sms.Sender
+	keys    smscode.Keys
+	hasher  *otp.Hasher
+	limits  limits
+	captcha *captchaGate
+	ttl     time.Duration
+	now     func() time.Time
 }
 
 func newHandler(d *app.Deps) (app.Handler, error) {
@@ -39,14 +42,20 @@ func newHandler(d *app.Deps) (app.Handler, error) {
 	if _, console := sender.(sms.Console); console {
 		d.Logger.Warn("SMS_PROVIDER is console: codes are written to the log, for local development only")
 	}
+	gate, err := newCaptchaGate(d)
+	if err != nil {
+		return app.Handler{}, err
+	}
 	c := d.Config
 	h := &handler{
-		store:  d.Store,
-		sender: sender,
-		codes:  otp.NewHasher(d.CodeKey),
+		store:   d.Store,
+		sender:  sender,
+		keys:    d.SMSKeys,
+		hasher:  d.CodeHasher,
+		captcha: gate,
 		limits: limits{
-			cooldown: c.SMSCooldown, phoneHourly: c.SMSPhoneHourlyLimit,
-			phoneDaily: c.SMSPhoneDailyLimit, clientHourly: c.SMSIPHourlyLimit,
+			cooldown: c.SMSCooldown, phoneHourly: c.SMSPhoneHourlyLimit, phoneDaily: c.SMSPhoneDailyLimit,
+			clientHourly: c.SMSIPHourlyLimit, globalHourly: c.SMSGlobalHourlyLimit,
 		},
 		ttl: c.SMSCodeTTL,
 		now: d.Now,
@@ -57,14 +66,25 @@ func newHandler(d *app.Deps) (app.Handler, error) {
 	}, nil
 }
 
-// send records the send (which claims this phone's cooldown window), checks
-// the limits against the sends of the last day, stores the code's hash and
-// only then sends the SMS. Three round trips on success, unless concurrent
-// sends of the same client contend for the last places. A refused or
-// failed send is forgotten, so it counts against nothing and the user may
-// retry at once after a provider failure.
+// attempt is one send in progress: what it recorded, to take back if it is
+// refused or fails.
+type attempt struct {
+	phoneKey string
+	send     store.Send
+	counts   []store.Uncount
+}
+
+// send checks a captcha ticket if one came, then records the send and
+// judges it, each step one atomic round trip that sees every send recorded
+// before it: the phone's sends (cooldown, per-phone caps), the client's
+// and, when capped, the deployment's counts. Only then does it send the
+// SMS, and only once the provider took it is the code stored: a code
+// nobody was sent is never there to be guessed. Three round trips (four
+// with the global cap, one more when the phone has an account, to refuse
+// a disabled one). A refused or failed send is taken back, so it counts
+// against nothing; one whose outcome is unknown counts.
 func (h *handler) send(ctx context.Context, req *adapter.Request) (any, error) {
-	if err := req.Fields.Only("phone"); err != nil {
+	if err := req.Fields.Only("phone", "captchaTicket"); err != nil {
 		return nil, err
 	}
 	raw, present, err := req.Fields.String("phone")
@@ -74,130 +94,184 @@ func (h *handler) send(ctx context.Context, req *adapter.Request) (any, error) {
 	if !present {
 		return nil, apierror.BadField("phone", "is required")
 	}
+	ticket, _, err := req.Fields.String("captchaTicket")
+	if err != nil {
+		return nil, err
+	}
 	number, err := phone.Normalize(raw)
 	if err != nil {
 		return nil, apierror.BadPhone()
 	}
-
 	now := h.now()
-	rec := &store.SMSSend{
-		ID: store.SendWindowID(number, now, h.limits.cooldown), Phone: number, Client: clientKey(req),
-		At: now, ExpiresAt: now.Add(day),
-	}
-	if err := h.store.ClaimSend(ctx, rec); errors.Is(err, store.ErrDuplicate) {
-		return nil, h.cooldownOf(ctx, rec.ID, now)
-	} else if err != nil {
-		return nil, err
-	}
-	err = h.judge(ctx, rec, now)
-	if err == nil {
-		err = h.saveAndSend(ctx, number, now)
-	}
+	pass, err := h.captcha.check(ctx, ticket, req.ClientIP)
 	if err != nil {
-		h.forget(ctx, rec.ID)
 		return nil, err
 	}
-	logging.FromContext(ctx).Info("SMS code sent", "phone", phone.Mask(number))
+
+	a := &attempt{phoneKey: h.keys.Phone(number), send: store.Send{ID: newSendID(), At: now}}
+	state, err := h.store.RecordPhoneSend(ctx, a.phoneKey, a.send, now.Add(day))
+	if err != nil {
+		return nil, err
+	}
+	earlier := before(state.Sends, a.send)
+	if err := h.limits.judgePhone(earlier, now); err != nil {
+		return nil, h.takeBack(ctx, a, err)
+	}
+	if err := h.refuseDisabled(ctx, state, number); err != nil {
+		return nil, h.takeBack(ctx, a, err)
+	}
+	client, err := h.count(ctx, a, h.keys.Client(clientKey(req)), now)
+	if err != nil {
+		return nil, h.takeBack(ctx, a, err)
+	}
+	if err := client.judge(h.limits.clientHourly, now); err != nil {
+		return nil, h.takeBack(ctx, a, err)
+	}
+	globalEarlier := 0
+	if h.limits.globalHourly > 0 {
+		global, err := h.count(ctx, a, smscode.Global, now)
+		if err != nil {
+			return nil, h.takeBack(ctx, a, err)
+		}
+		if err := global.judge(h.limits.globalHourly, now); err != nil {
+			logging.FromContext(ctx).Warn("SMS_GLOBAL_HOURLY_LIMIT reached: sends are refused until the hour's count drops", "limit", h.limits.globalHourly)
+			return nil, h.takeBack(ctx, a, err)
+		}
+		globalEarlier = global.earlier()
+	}
+	if err := h.captcha.require(ctx, pass, demand{
+		phoneRecent: earlier.sentWithin(time.Hour, now), clientEarlier: client.earlier(), globalEarlier: globalEarlier,
+	}); err != nil {
+		return nil, h.takeBack(ctx, a, err)
+	}
+	if err := h.deliver(ctx, a, number, state, now); err != nil {
+		return nil, err
+	}
 	return map[string]int{"cooldown": seconds(h.limits.cooldown), "expiresIn": seconds(h.ttl)}, nil
 }
 
-// maxContention bounds how long a contended send keeps looking again. The
-// sends it waits for are decided within a round trip or two, so this is
-// only reached under a flood, where refusing is right anyway.
-const maxContention = 1500 * time.Millisecond
-
-// judge applies the limits, looking again while the send is contended, that
-// is while sends recorded alongside it are still being decided.
-func (h *handler) judge(ctx context.Context, rec *store.SMSSend, now time.Time) error {
-	giveUp := time.Now().Add(maxContention)
-	for round := 0; round == 0 || time.Now().Before(giveUp); round++ {
-		if round > 0 {
-			if err := pause(ctx, round); err != nil {
-				return err
-			}
-		}
-		recent, err := h.store.RecentSends(ctx, rec.Phone, now.Add(-day), rec.Client, now.Add(-time.Hour))
-		if err != nil {
-			return err
-		}
-		v, err := h.limits.check(rec, recent, now)
-		switch v {
-		case allowed:
-			return nil
-		case refused:
-			return err
+// count adds the send to a counter and returns the counter as it saw it.
+func (h *handler) count(ctx context.Context, a *attempt, key string, now time.Time) (counted, error) {
+	minute := minuteOf(now)
+	c, err := h.store.CountSend(ctx, key, minute, now.Add(time.Hour+time.Minute))
+	if err != nil {
+		return counted{}, err
+	}
+	a.counts = append(a.counts, store.Uncount{Key: key, Minute: minute})
+	seen := newCounted(c, now)
+	if old := seen.staleMinutes(); old != nil {
+		if err := h.store.PruneCounter(ctx, key, old); err != nil {
+			logging.FromContext(ctx).Warn("send counter not pruned", "cause", err.Error())
 		}
 	}
-	return h.limits.contendedError()
+	return seen, nil
 }
 
-// pause waits before a contended send looks again: 10ms, doubling up to
-// 320ms, with jitter so that contenders spread out.
-func pause(ctx context.Context, round int) error {
-	d := 10*time.Millisecond<<min(round-1, 5) + time.Duration(rand.IntN(10))*time.Millisecond
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
+// refuseDisabled refuses a send to the phone of a disabled account: the
+// phone's SMS state names the account that last logged in with it.
+func (h *handler) refuseDisabled(ctx context.Context, state *store.PhoneSMS, number string) error {
+	if state.UserID == nil {
 		return nil
 	}
-}
-
-func (h *handler) saveAndSend(ctx context.Context, number string, now time.Time) error {
-	code, err := otp.Generate()
-	if err != nil {
+	u, err := h.store.UserByID(ctx, *state.UserID)
+	switch {
+	case errors.Is(err, store.ErrUserNotFound):
+		return nil
+	case err != nil:
 		return err
-	}
-	nonce := otp.NewNonce()
-	c := &store.SMSCode{
-		Phone: number, Nonce: nonce, Hash: h.codes.Hash(number, nonce, code),
-		SentAt: now, ExpiresAt: now.Add(h.ttl),
-	}
-	if err := h.store.SaveCode(ctx, c); err != nil {
-		return err
-	}
-	// The code stays stored if the provider fails: had the SMS gone out
-	// after all, it still works, and a retry replaces it anyway.
-	if err := h.sender.Send(ctx, sms.Message{Phone: number, Code: code, TTL: h.ttl}); err != nil {
-		return apierror.SendFailed(err)
+	case u.IsDisabled() && u.Holds(store.PhoneIdentity(phone.CountryCode, number)):
+		return apierror.Disabled()
 	}
 	return nil
 }
 
-// cooldownOf answers a send that fell in a window already claimed.
-func (h *handler) cooldownOf(ctx context.Context, id string, now time.Time) error {
-	prev, err := h.store.SendByID(ctx, id)
-	if errors.Is(err, store.ErrSendNotFound) {
-		return apierror.Cooldown(1) // the other send was just refused or failed
-	} else if err != nil {
+// deliver sends the code and stores it once the provider took it.
+func (h *handler) deliver(ctx context.Context, a *attempt, number string, state *store.PhoneSMS, now time.Time) error {
+	code, err := otp.Generate()
+	if err != nil {
+		return h.takeBack(ctx, a, err)
+	}
+	nonce := otp.NewNonce()
+	stored := store.Code{Nonce: nonce, Hash: h.hasher.Hash(number, nonce, code), SentAt: now, ExpiresAt: now.Add(h.ttl)}
+	sendCtx, cancel := context.WithTimeout(ctx, providerBudget(ctx))
+	err = h.sender.Send(sendCtx, sms.Message{Phone: number, Code: code, TTL: h.ttl})
+	cancel()
+	log := logging.FromContext(ctx)
+	if err != nil {
+		se := sms.AsSendError(err)
+		switch se.Outcome {
+		case sms.Unknown:
+			// The SMS may be on its way: its code works and it counts.
+			log.Error("SMS send outcome unknown: counted, and its code kept in case it arrives",
+				"phone", phone.Mask(number), "cause", se.Error())
+			if err := h.saveCode(ctx, a, stored, state, now); err != nil {
+				return err
+			}
+			return apierror.SendFailed(se).WithRetryAfter(seconds(h.limits.cooldown))
+		case sms.Throttled:
+			log.Warn("the SMS provider's frequency limit refused the send", "phone", phone.Mask(number), "cause", se.Error())
+			return h.takeBack(ctx, a, apierror.LimitExceeded(seconds(se.RetryAfter)))
+		case sms.Misconfigured:
+			log.Error("SMS provider refused the configuration: "+se.Fix, "cause", se.Error())
+		default:
+			log.Warn("SMS provider refused the send", "phone", phone.Mask(number), "cause", se.Error())
+		}
+		return h.takeBack(ctx, a, apierror.SendFailed(se))
+	}
+	if err := h.saveCode(ctx, a, stored, state, now); err != nil {
 		return err
 	}
-	return apierror.Cooldown(seconds(prev.At.Add(h.limits.cooldown).Sub(now)))
+	log.Info("SMS code sent", "phone", phone.Mask(number))
+	return nil
 }
 
-// forget releases a send record; it must happen even if the request's
-// context is ending.
-func (h *handler) forget(ctx context.Context, id string) {
+// saveCode stores the code of a send the provider took, even if the
+// request's context is ending: the SMS is out.
+func (h *handler) saveCode(ctx context.Context, a *attempt, code store.Code, state *store.PhoneSMS, now time.Time) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	if err := h.store.ReleaseSend(ctx, id); err != nil {
-		logging.FromContext(ctx).Error("send record not released: it counts until it expires", "cause", err.Error())
-	}
+	return h.store.SaveCode(ctx, a.phoneKey, code, stale(state.Sends, now), now.Add(day))
 }
 
-// clientKey is whom the per-client cap counts: the IP the platform saw,
-// or for wx.cloud calls (which have none) the caller's openid.
+// providerBudget is how long the SMS provider may take: what remains of
+// the invocation less a second to record the outcome, at most 8s.
+func providerBudget(ctx context.Context) time.Duration {
+	budget := 8 * time.Second
+	if deadline, ok := ctx.Deadline(); ok {
+		budget = min(budget, time.Until(deadline)-time.Second)
+	}
+	return max(budget, 500*time.Millisecond)
+}
+
+// takeBack releases what the attempt recorded, so that it counts against
+// nothing, even if the request's context is ending, and returns why.
+func (h *handler) takeBack(ctx context.Context, a *attempt, why error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := h.store.ReleaseSend(ctx, a.phoneKey, a.send, a.counts...); err != nil {
+		logging.FromContext(ctx).Error("refused send not taken back: it counts until it expires", "cause", err.Error())
+	}
+	return why
+}
+
+// clientKey is whom the per-client cap counts: the IP the platform saw, or
+// for a wx.cloud call (which has none) the caller the platform vouches
+// for. Direct invocations without a trusted caller (the Invoke API, or a
+// foreign app) share one key, as do HTTP requests without an address.
 func clientKey(req *adapter.Request) string {
 	switch {
-	case req.ClientIP != "":
-		return req.ClientIP
+	case req.Kind != adapter.Direct && req.ClientIP != "":
+		return "ip:" + req.ClientIP
+	case req.Kind != adapter.Direct:
+		return "ip:unknown"
 	case req.Caller != nil:
 		return "openid:" + req.Caller.OpenID
 	}
-	return ""
+	return "direct:untrusted"
 }
 
-// seconds rounds a wait up to whole seconds, at least one.
-func seconds(d time.Duration) int {
-	return max(1, int(math.Ceil(d.Seconds())))
+func newSendID() string {
+	var b [9]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
 }

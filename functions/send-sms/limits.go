@@ -1,7 +1,9 @@
 package main
 
 import (
+	"math"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/wxauth/scf-auth/pkg/apierror"
@@ -16,82 +18,55 @@ type limits struct {
 	phoneHourly  int
 	phoneDaily   int
 	clientHourly int
+	// globalHourly is 0 when the deployment has no cap.
+	globalHourly int
 }
 
-// verdict is the judgement of one send against the others it can see.
-type verdict int
+// phoneSends are the sends of one phone recorded before this one, which
+// the store returns in the order they were recorded.
+type phoneSends []time.Time
 
-const (
-	allowed verdict = iota
-	// contended: the send fits only if some sends recorded alongside it
-	// are refused; look again once they have been decided.
-	contended
-	refused
-)
+// before returns the times of the sends recorded before mine.
+func before(sends []store.Send, mine store.Send) phoneSends {
+	var times phoneSends
+	for _, s := range sends {
+		if s.ID == mine.ID {
+			break
+		}
+		times = append(times, s.At)
+	}
+	return times
+}
 
-// check judges the send just recorded against the other sends of the last
-// day. Sends are ordered by time, then id. A send is refused when enough
-// sends before it already fill a window (or one is within the cooldown),
-// allowed when all the sends it sees fit, and otherwise contended. Every
-// send sees all sends recorded before it, so a send is only allowed when
-// no cap can be exceeded, and a burst of simultaneous sends lets exactly
-// as many through as fit once the refused ones have been released.
-func (l limits) check(rec *store.SMSSend, recent []store.SMSSend, now time.Time) (verdict, error) {
-	var phoneBefore, phoneAfter, clientBefore, clientAfter []time.Time
-	for _, s := range recent {
-		if s.ID == rec.ID {
-			continue
-		}
-		before := s.At.Before(rec.At) || (s.At.Equal(rec.At) && s.ID < rec.ID)
-		if s.Phone == rec.Phone {
-			if before {
-				phoneBefore = append(phoneBefore, s.At)
-			} else {
-				phoneAfter = append(phoneAfter, s.At)
-			}
-		}
-		if rec.Client != "" && s.Client == rec.Client {
-			if before {
-				clientBefore = append(clientBefore, s.At)
-			} else {
-				clientAfter = append(clientAfter, s.At)
-			}
-		}
+// judgePhone applies the cooldown and the per-phone caps to a send, given
+// the phone's sends recorded before it. Every send sees all sends recorded
+// before it, so however many arrive at once, no cap is ever exceeded.
+func (l limits) judgePhone(earlier phoneSends, now time.Time) error {
+	if last := latest(earlier); last.After(now.Add(-l.cooldown)) {
+		return apierror.Cooldown(seconds(last.Add(l.cooldown).Sub(now)))
 	}
-	if last := latest(phoneBefore); last.After(now.Add(-l.cooldown)) {
-		return refused, apierror.Cooldown(seconds(last.Add(l.cooldown).Sub(now)))
-	}
-	caps := []struct {
-		before, after []time.Time
-		limit         int
-		window        time.Duration
-	}{
-		{phoneBefore, phoneAfter, l.phoneHourly, time.Hour},
-		{phoneBefore, phoneAfter, l.phoneDaily, day},
-		{clientBefore, clientAfter, l.clientHourly, time.Hour},
-	}
-	var wait time.Duration
-	for _, c := range caps {
-		wait = max(wait, waitFor(c.before, c.limit, c.window, now))
-	}
+	wait := max(waitFor(earlier, l.phoneHourly, time.Hour, now), waitFor(earlier, l.phoneDaily, day, now))
 	if wait > 0 {
-		return refused, apierror.LimitExceeded(seconds(wait))
+		return apierror.LimitExceeded(seconds(wait))
 	}
-	v := allowed
-	if latest(phoneAfter).After(now.Add(-l.cooldown)) {
-		v = contended
-	}
-	for _, c := range caps {
-		if waitFor(append(c.before, c.after...), c.limit, c.window, now) > 0 {
-			v = contended
-		}
-	}
-	return v, nil
+	return nil
 }
 
-// contendedError is the answer when a send stayed contended: refusing is
-// the safe side, and the user may try again in a moment.
-func (l limits) contendedError() error { return apierror.LimitExceeded(1) }
+// sentWithin reports whether the phone had a send in the last d.
+func (p phoneSends) sentWithin(d time.Duration, now time.Time) bool {
+	return latest(p).After(now.Add(-d))
+}
+
+// stale lists the sends no window counts any more, to be dropped.
+func stale(sends []store.Send, now time.Time) []store.Send {
+	var old []store.Send
+	for _, s := range sends {
+		if !s.At.After(now.Add(-day)) {
+			old = append(old, s)
+		}
+	}
+	return old
+}
 
 func latest(times []time.Time) time.Time {
 	var last time.Time
@@ -118,4 +93,83 @@ func waitFor(times []time.Time, limit int, window time.Duration, now time.Time) 
 	sort.Slice(inWindow, func(i, j int) bool { return inWindow[i].Before(inWindow[j]) })
 	// The oldest len-limit+1 sends must leave the window.
 	return inWindow[len(inWindow)-limit].Add(window).Sub(now)
+}
+
+// Counters (per client, global) count sends by the minute. A window of an
+// hour counts every minute that overlaps it, so it never lets through more
+// than its cap, and errs by at most a minute the other way.
+
+// minuteOf is the counter key of t's minute.
+func minuteOf(t time.Time) string { return strconv.FormatInt(t.Unix()/60, 10) }
+
+// counted is a counter as one send saw it, including itself.
+type counted struct {
+	minutes map[int64]int
+	// first is the first minute the hour before now overlaps.
+	first int64
+}
+
+func newCounted(c *store.SendCounter, now time.Time) counted {
+	out := counted{minutes: map[int64]int{}, first: now.Add(-time.Hour).Unix() / 60}
+	for k, n := range c.Minutes {
+		if m, err := strconv.ParseInt(k, 10, 64); err == nil {
+			out.minutes[m] = n
+		}
+	}
+	return out
+}
+
+// earlier is how many sends the window held before this one.
+func (c counted) earlier() int {
+	total := 0
+	for m, n := range c.minutes {
+		if m >= c.first {
+			total += n
+		}
+	}
+	return total - 1
+}
+
+// judge refuses the send if limit sends came before it in the window, with
+// the time until enough minutes leave it.
+func (c counted) judge(limit int, now time.Time) error {
+	earlier := c.earlier()
+	if earlier < limit {
+		return nil
+	}
+	var ms []int64
+	for m := range c.minutes {
+		if m >= c.first {
+			ms = append(ms, m)
+		}
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i] < ms[j] })
+	need, shed := earlier-limit+1, 0
+	for _, m := range ms {
+		if shed += c.minutes[m]; shed >= need {
+			leaves := time.Unix((m+1)*60, 0).Add(time.Hour)
+			return apierror.LimitExceeded(seconds(leaves.Sub(now)))
+		}
+	}
+	return apierror.LimitExceeded(seconds(time.Hour))
+}
+
+// staleMinutes lists minutes no window counts any more, once there are
+// enough of them to be worth a write.
+func (c counted) staleMinutes() []string {
+	var old []string
+	for m := range c.minutes {
+		if m < c.first {
+			old = append(old, strconv.FormatInt(m, 10))
+		}
+	}
+	if len(old) < 60 {
+		return nil
+	}
+	return old
+}
+
+// seconds rounds a wait up to whole seconds, at least one.
+func seconds(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
 }

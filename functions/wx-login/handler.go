@@ -34,8 +34,9 @@ func newHandler(d *app.Deps) (app.Handler, error) {
 
 // login exchanges the code (one WeChat call; none for a wx.cloud caller,
 // whom the platform identifies), finds or creates the account by openid or
-// unionid, and starts a session. session_key is dropped here: nothing in
-// this product needs it later, and what is not kept cannot leak.
+// unionid, and starts a session in it: two round trips for a returning
+// user. session_key is dropped here: nothing in this product needs it
+// later, and what is not kept cannot leak.
 func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) {
 	f := req.Fields
 	if err := f.Only("code", "nickname", "avatarUrl"); err != nil {
@@ -77,9 +78,10 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 		}
 		wx = login.Identity
 	}
-	u, isNew, err := h.accounts.ByWeChat(ctx, wx, nickname, avatarURL)
+	ns := h.sessions.Begin(session.MethodWeChat)
+	u, isNew, err := h.accounts.ByWeChat(ctx, wx, nickname, avatarURL, ns)
 	if err != nil {
 		return nil, err
 	}
-	return h.sessions.Issue(ctx, u, session.MethodWeChat, isNew)
+	return h.sessions.Answer(u, ns, isNew)
 }

@@ -72,7 +72,7 @@ func TestUnionID(t *testing.T) {
 	first := login(env, f, wechatsim.Identity{OpenID: "o-app1"}).Expect(t, 200, "OK")
 	// WeChat starts reporting a unionid (the app joined an open platform).
 	login(env, f, wechatsim.Identity{OpenID: "o-app1", UnionID: "u1"}).Expect(t, 200, "OK")
-	u, err := env.Store.UserByOpenID(t.Context(), "o-app1")
+	u, err := env.UserOf(store.OpenIDIdentity("o-app1")), error(nil)
 	if err != nil || u.WeChat.UnionID != "u1" {
 		t.Fatalf("unionid not recorded: %+v %v", u, err)
 	}
@@ -87,14 +87,18 @@ func TestUnionID(t *testing.T) {
 func TestNameAndAvatarFillOnlyEmptyFields(t *testing.T) {
 	env := functest.New(t)
 	f := wxLogin(env)
-	login(env, f, wechatsim.Identity{OpenID: "o1"}).Expect(t, 200, "OK")
-	a := login(env, f, wechatsim.Identity{OpenID: "o1"}, "nickname", "后来", "avatarUrl", "cloud://env/a.png").Expect(t, 200, "OK")
-	if a.Str("user.nickname") != "后来" || a.Str("user.avatarUrl") != "cloud://env/a.png" {
-		t.Fatalf("empty fields not filled: %s", a.Raw)
+	first := login(env, f, wechatsim.Identity{OpenID: "o1"}).Expect(t, 200, "OK")
+	generated := first.Str("user.nickname")
+	if !strings.HasPrefix(generated, "用户") || len([]rune(generated)) != 8 {
+		t.Fatalf("sign-up without a nickname got %q, want a generated one", generated)
 	}
-	b := login(env, f, wechatsim.Identity{OpenID: "o1"}, "nickname", "再改").Expect(t, 200, "OK")
-	if b.Str("user.nickname") != "后来" {
-		t.Fatalf("existing nickname overwritten: %s", b.Raw)
+	a := login(env, f, wechatsim.Identity{OpenID: "o1"}, "nickname", "后来", "avatarUrl", "cloud://env/a.png").Expect(t, 200, "OK")
+	if a.Str("user.nickname") != generated || a.Str("user.avatarUrl") != "cloud://env/a.png" {
+		t.Fatalf("want the empty avatar filled and the nickname kept: %s", a.Raw)
+	}
+	b := login(env, f, wechatsim.Identity{OpenID: "o1"}, "avatarUrl", "cloud://env/b.png").Expect(t, 200, "OK")
+	if b.Str("user.avatarUrl") != "cloud://env/a.png" {
+		t.Fatalf("existing avatar overwritten: %s", b.Raw)
 	}
 }
 
@@ -216,8 +220,8 @@ func TestDirectInvocation(t *testing.T) {
 	if a.Get("isNewUser") != true || env.WeChat.Calls("jscode2session") != 0 {
 		t.Fatalf("wx.cloud login: %s (%d WeChat calls)", a.Raw, env.WeChat.Calls("jscode2session"))
 	}
-	if _, err := env.Store.UserByOpenID(t.Context(), "o-cloud"); err != nil {
-		t.Fatal(err)
+	if env.UserOf(store.OpenIDIdentity("o-cloud")) == nil {
+		t.Fatal("no account holds o-cloud")
 	}
 	f.Direct(map[string]any{"userInfo": map[string]any{"appId": "wxother", "openId": "o-cloud"}}).Expect(t, 0, "INVALID_REQUEST").Field(t, "code")
 	code := env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-invoke"})
@@ -229,10 +233,6 @@ func TestDirectInvocation(t *testing.T) {
 func TestDisabledAccount(t *testing.T) {
 	env := functest.New(t)
 	f := wxLogin(env)
-	u := store.NewUser(env.Clock.Now())
-	u.WeChat, u.Disabled = &store.WeChat{OpenID: "o-banned"}, true
-	if err := env.Store.InsertUser(t.Context(), u); err != nil {
-		t.Fatal(err)
-	}
+	env.SignUp(func(u *store.User) { u.WeChat, u.Disabled = &store.WeChat{OpenID: "o-banned"}, true })
 	login(env, f, wechatsim.Identity{OpenID: "o-banned"}).Expect(t, 403, "ACCOUNT_DISABLED")
 }

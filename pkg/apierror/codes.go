@@ -22,6 +22,9 @@ const (
 	WeChatRateLimited    Code = "WECHAT_RATE_LIMITED"
 	WeChatUnavailable    Code = "WECHAT_UNAVAILABLE"
 	AccountConflict      Code = "ACCOUNT_CONFLICT"
+	LastIdentity         Code = "LAST_IDENTITY"
+	CaptchaRequired      Code = "CAPTCHA_REQUIRED"
+	CaptchaInvalid       Code = "CAPTCHA_INVALID"
 	Unauthorized         Code = "UNAUTHORIZED"
 	TokenExpired         Code = "TOKEN_EXPIRED"
 	RefreshTokenInvalid  Code = "REFRESH_TOKEN_INVALID"
@@ -54,6 +57,9 @@ var kinds = map[Code]kind{
 	WeChatRateLimited:    {http.StatusTooManyRequests, "微信登录太频繁，请稍后再试"},
 	WeChatUnavailable:    {http.StatusServiceUnavailable, "微信服务繁忙，请稍后再试"},
 	AccountConflict:      {http.StatusConflict, "该手机号或微信已绑定其他账号"},
+	LastIdentity:         {http.StatusConflict, "这是账号唯一的登录方式，不能解绑"},
+	CaptchaRequired:      {http.StatusPreconditionRequired, "请先完成安全验证"},
+	CaptchaInvalid:       {http.StatusForbidden, "安全验证未通过，请重试"},
 	Unauthorized:         {http.StatusUnauthorized, "请先登录"},
 	TokenExpired:         {http.StatusUnauthorized, "登录状态已过期"},
 	RefreshTokenInvalid:  {http.StatusUnauthorized, "登录已失效，请重新登录"},

@@ -69,6 +69,10 @@ func BadBody(reason string) *Error {
 // BadPhone reports a phone number that is not a mainland-China mobile number.
 func BadPhone() *Error { return newError(InvalidPhone, nil, nil) }
 
+// BadPhoneFrom reports a phone number from elsewhere (WeChat) that is not
+// a valid one; cause says what it was.
+func BadPhoneFrom(cause error) *Error { return newError(InvalidPhone, cause, nil) }
+
 // RouteNotFound reports an unknown route.
 func RouteNotFound() *Error { return newError(NotFound, nil, nil) }
 
@@ -100,6 +104,16 @@ func LimitExceeded(retryAfter int) *Error {
 // SendFailed reports that the SMS provider refused or failed.
 func SendFailed(cause error) *Error { return newError(SMSSendFailed, cause, nil) }
 
+// WithRetryAfter adds how many seconds the client should wait before
+// trying again.
+func (e *Error) WithRetryAfter(seconds int) *Error {
+	if e.Data == nil {
+		e.Data = map[string]any{}
+	}
+	e.Data["retryAfter"] = max(seconds, 1)
+	return e
+}
+
 // WrongCode reports an SMS code that is wrong, expired, used or never sent.
 // attemptsLeft is included when the code is still live, else negative.
 func WrongCode(attemptsLeft int) *Error {
@@ -127,6 +141,19 @@ func WeChatDown(cause error) *Error { return newError(WeChatUnavailable, cause, 
 func Conflict(which string) *Error {
 	return newError(AccountConflict, nil, map[string]any{"conflict": which})
 }
+
+// NoOtherIdentity reports an unlink that would leave the account with no way
+// to log in.
+func NoOtherIdentity() *Error { return newError(LastIdentity, nil, nil) }
+
+// NeedCaptcha reports a send that needs a captcha ticket first; appID is
+// the CaptchaAppId the mini-program's captcha plugin needs.
+func NeedCaptcha(appID string) *Error {
+	return newError(CaptchaRequired, nil, map[string]any{"captchaAppId": appID})
+}
+
+// BadCaptcha reports a captcha ticket that was rejected, expired or used.
+func BadCaptcha(cause error) *Error { return newError(CaptchaInvalid, cause, nil) }
 
 // NotAuthenticated reports a missing, malformed, forged or revoked access
 // token, or a deleted account.

@@ -16,7 +16,9 @@ import (
 	"github.com/wxauth/scf-auth/pkg/adapter"
 	"github.com/wxauth/scf-auth/pkg/config"
 	"github.com/wxauth/scf-auth/pkg/logging"
+	"github.com/wxauth/scf-auth/pkg/otp"
 	"github.com/wxauth/scf-auth/pkg/session"
+	"github.com/wxauth/scf-auth/pkg/smscode"
 	"github.com/wxauth/scf-auth/pkg/store"
 	"github.com/wxauth/scf-auth/pkg/token"
 )
@@ -28,10 +30,13 @@ type Deps struct {
 	Store    *store.Store
 	Sessions *session.Service
 	Accounts *account.Resolver
-	// CodeKey keys the hashes of SMS codes.
-	CodeKey []byte
-	Now     func() time.Time
-	Getenv  func(string) string
+	// SMSKeys key the SMS state of phones and clients.
+	SMSKeys smscode.Keys
+	// CodeHasher hashes SMS codes; Codes uses them up.
+	CodeHasher *otp.Hasher
+	Codes      *smscode.Checker
+	Now        func() time.Time
+	Getenv     func(string) string
 }
 
 // Handler is what a function contributes: its routes, and the action of a
@@ -98,15 +103,18 @@ func load(name string, opts Options) (*Deps, error) {
 		return nil, &config.Error{Var: "MONGODB_URI", Reason: "is not a valid connection string (check scheme, hosts, options and escaping)"}
 	}
 	now := opts.Now
+	keys, hasher := SMSKeys(cfg), CodeHasher(cfg)
 	return &Deps{
-		Config:   cfg,
-		Logger:   logger,
-		Store:    st,
-		Sessions: Sessions(cfg, st, now),
-		Accounts: account.NewResolver(st, now),
-		CodeKey:  CodeKey(cfg),
-		Now:      now,
-		Getenv:   opts.Getenv,
+		Config:     cfg,
+		Logger:     logger,
+		Store:      st,
+		Sessions:   Sessions(cfg, st, now),
+		Accounts:   account.NewResolver(st, now),
+		SMSKeys:    keys,
+		CodeHasher: hasher,
+		Codes:      smscode.NewChecker(st, keys, hasher, cfg.SMSMaxAttempts, now),
+		Now:        now,
+		Getenv:     opts.Getenv,
 	}, nil
 }
 
@@ -117,8 +125,15 @@ func Sessions(cfg *config.Config, st *store.Store, now func() time.Time) *sessio
 	return session.New(st, issuer, rotator, cfg.RefreshTokenTTL, cfg.RefreshReuseGrace, now)
 }
 
-// CodeKey is the key of the SMS code hashes.
-func CodeKey(cfg *config.Config) []byte { return token.DeriveKey(cfg.JWTSecret, "sms-code") }
+// CodeHasher hashes SMS codes under a key of their own.
+func CodeHasher(cfg *config.Config) *otp.Hasher {
+	return otp.NewHasher(token.DeriveKey(cfg.JWTSecret, "sms-code"))
+}
+
+// SMSKeys are the keys of the SMS state, under a key of their own.
+func SMSKeys(cfg *config.Config) smscode.Keys {
+	return smscode.NewKeys(token.DeriveKey(cfg.JWTSecret, "sms-keys"))
+}
 
 // Close releases the store client; tests and tools use it, functions never
 // need to.

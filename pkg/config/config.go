@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -39,9 +40,25 @@ type Config struct {
 	SMSPhoneHourlyLimit int
 	SMSPhoneDailyLimit  int
 	SMSIPHourlyLimit    int
+	// SMSGlobalHourlyLimit caps the deployment's sends per rolling hour;
+	// 0 means no cap.
+	SMSGlobalHourlyLimit int
+
+	CaptchaMode         string
+	CaptchaAppID        string
+	CaptchaAppSecretKey string
+	CaptchaEndpoint     string
+	CaptchaFreeSends    int
 
 	LogLevel string
 }
+
+// The captcha modes.
+const (
+	CaptchaOff      = "off"
+	CaptchaAdaptive = "adaptive"
+	CaptchaAlways   = "always"
+)
 
 // Error is a configuration problem with one variable.
 type Error struct {
@@ -99,6 +116,14 @@ func Load(getenv func(string) string) (*Config, error) {
 		SMSPhoneDailyLimit:  r.integer("SMS_PHONE_DAILY_LIMIT", 10, 1, 100000),
 		SMSIPHourlyLimit:    r.integer("SMS_IP_HOURLY_LIMIT", 30, 1, 1000000),
 
+		SMSGlobalHourlyLimit: r.integer("SMS_GLOBAL_HOURLY_LIMIT", 1000, 0, 1000000000),
+
+		CaptchaMode:         strings.ToLower(r.str("CAPTCHA_MODE", CaptchaOff)),
+		CaptchaAppID:        r.str("CAPTCHA_APP_ID", ""),
+		CaptchaAppSecretKey: r.str("CAPTCHA_APP_SECRET_KEY", ""),
+		CaptchaEndpoint:     r.str("CAPTCHA_ENDPOINT", "captcha.tencentcloudapi.com"),
+		CaptchaFreeSends:    r.integer("CAPTCHA_FREE_SENDS", 3, 0, 1000000),
+
 		LogLevel: strings.ToLower(r.str("LOG_LEVEL", "info")),
 	}
 	if r.err != nil {
@@ -129,6 +154,8 @@ func (c *Config) validate() error {
 		return &Error{"SMS_PROVIDER", `must be "tencent" or "console"`}
 	case c.LogLevel != "debug" && c.LogLevel != "info" && c.LogLevel != "warn" && c.LogLevel != "error":
 		return &Error{"LOG_LEVEL", "must be debug, info, warn or error"}
+	case c.CaptchaMode != CaptchaOff && c.CaptchaMode != CaptchaAdaptive && c.CaptchaMode != CaptchaAlways:
+		return &Error{"CAPTCHA_MODE", `must be "off", "adaptive" or "always"`}
 	}
 	for _, p := range c.SMSTemplateParams {
 		if p != TemplateParamCode && p != TemplateParamMinutes {
@@ -137,6 +164,27 @@ func (c *Config) validate() error {
 	}
 	if _, _, err := SplitEndpoint(c.SMSEndpoint); err != nil {
 		return &Error{"SMS_ENDPOINT", err.Error()}
+	}
+	if _, _, err := SplitEndpoint(c.CaptchaEndpoint); err != nil {
+		return &Error{"CAPTCHA_ENDPOINT", err.Error()}
+	}
+	return nil
+}
+
+// RequireCaptcha checks what verifying captcha tickets needs, unless
+// CAPTCHA_MODE is off.
+func (c *Config) RequireCaptcha() error {
+	if c.CaptchaMode == CaptchaOff {
+		return nil
+	}
+	if _, err := strconv.ParseUint(c.CaptchaAppID, 10, 64); err != nil {
+		return &Error{"CAPTCHA_APP_ID", "must be the numeric CaptchaAppId of a Tencent Cloud Captcha application when CAPTCHA_MODE is " + c.CaptchaMode}
+	}
+	if c.CaptchaAppSecretKey == "" {
+		return &Error{"CAPTCHA_APP_SECRET_KEY", "is required when CAPTCHA_MODE is " + c.CaptchaMode}
+	}
+	if (c.TencentSecretID == "") != (c.TencentSecretKey == "") {
+		return &Error{"TENCENTCLOUD_SECRET_KEY", "and TENCENTCLOUD_SECRET_ID must be set together"}
 	}
 	return nil
 }
@@ -172,8 +220,9 @@ func (c *Config) RequireWeChat() error {
 	return nil
 }
 
-// SplitEndpoint turns SMS_ENDPOINT, a host such as sms.tencentcloudapi.com or
-// a URL such as http://127.0.0.1:18082, into the SDK's scheme and host.
+// SplitEndpoint turns SMS_ENDPOINT or CAPTCHA_ENDPOINT, a host such as
+// sms.tencentcloudapi.com or a URL such as http://127.0.0.1:18082, into the
+// SDK's scheme and host.
 func SplitEndpoint(endpoint string) (scheme, host string, err error) {
 	if endpoint == "" {
 		return "", "", errors.New("must not be empty")

@@ -10,12 +10,16 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/wxauth/scf-auth/pkg/account"
 	"github.com/wxauth/scf-auth/pkg/adapter"
 	"github.com/wxauth/scf-auth/pkg/app"
 	"github.com/wxauth/scf-auth/pkg/config"
@@ -24,6 +28,7 @@ import (
 	"github.com/wxauth/scf-auth/pkg/roundtrip"
 	"github.com/wxauth/scf-auth/pkg/session"
 	"github.com/wxauth/scf-auth/pkg/sms/smstest"
+	"github.com/wxauth/scf-auth/pkg/smscode"
 	"github.com/wxauth/scf-auth/pkg/store"
 	"github.com/wxauth/scf-auth/pkg/wechatsim"
 )
@@ -90,20 +95,49 @@ func (e *Env) Function(name string, build func(*app.Deps) (app.Handler, error)) 
 	return &Function{env: e, fn: f}
 }
 
-// SeedCode stores code as the live SMS code of phone, as send-sms would.
+// SeedCode stores code as the live SMS code of phone, as send-sms would
+// once the SMS went out.
 func (e *Env) SeedCode(phone, code string) {
+	e.t.Helper()
+	cfg := e.config()
+	nonce := otp.NewNonce()
+	now := e.Clock.Now()
+	c := store.Code{Nonce: nonce, Hash: app.CodeHasher(cfg).Hash(phone, nonce, code), SentAt: now, ExpiresAt: now.Add(5 * time.Minute)}
+	if err := e.Store.SaveCode(context.Background(), e.PhoneKey(phone), c, nil, now.Add(24*time.Hour)); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// PhoneKey is the key of a phone's SMS state, as the functions derive it.
+func (e *Env) PhoneKey(phone string) string { return app.SMSKeys(e.config()).Phone(phone) }
+
+// PhoneSMS is the SMS state of a phone as stored.
+func (e *Env) PhoneSMS(phone string) *store.PhoneSMS {
+	e.t.Helper()
+	p, err := e.Store.PhoneSMSOf(context.Background(), e.PhoneKey(phone))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+// FailNextWrite makes the next write command (insert, update, delete or
+// findAndModify) on collection of this test's database fail, as if the
+// request had crashed there. It skips the test on a real MongoDB.
+func (e *Env) FailNextWrite(command, collection string) {
+	e.t.Helper()
+	mongotest.FailNextWrite(e.t, e.Vars["MONGODB_DATABASE"], func(c, coll string) bool {
+		return c == command && coll == collection
+	})
+}
+
+func (e *Env) config() *config.Config {
 	e.t.Helper()
 	cfg, err := config.Load(func(k string) string { return e.Vars[k] })
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	nonce := otp.NewNonce()
-	h := otp.NewHasher(app.CodeKey(cfg))
-	now := e.Clock.Now()
-	c := &store.SMSCode{Phone: phone, Nonce: nonce, Hash: h.Hash(phone, nonce, code), SentAt: now, ExpiresAt: now.Add(5 * time.Minute)}
-	if err := e.Store.SaveCode(context.Background(), c); err != nil {
-		e.t.Fatal(err)
-	}
+	return cfg
 }
 
 // Function is a function under test.
@@ -173,14 +207,21 @@ func (f *Function) Direct(event map[string]any) *Answer {
 }
 
 // Invoke sends a raw event and decodes the answer, counting round trips.
+// Every command the function sent must name its document by _id (API.md
+// §6): the test fails if one does not.
 func (f *Function) Invoke(event []byte) *Answer {
 	f.env.t.Helper()
-	ctx, counter := roundtrip.NewContext(context.Background())
+	ctx, counter := roundtrip.NewRecordingContext(context.Background())
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	out, err := f.fn.Invoke(ctx, event)
 	if err != nil {
 		f.env.t.Fatalf("Invoke returned a Go error: %v", err)
+	}
+	for _, c := range counter.Commands() {
+		if err := CheckKeyedByID(c); err != nil {
+			f.env.t.Errorf("%s sent a command not keyed by _id: %v", f.fn.Name, err)
+		}
 	}
 	a := &Answer{Raw: string(out), RoundTrips: counter.Load()}
 	var probe map[string]json.RawMessage
@@ -338,35 +379,81 @@ type Account struct {
 	RefreshToken string
 }
 
-// SignUp creates a user (adjusted by mutate, if given) and logs it in,
-// through the same session service the functions use.
+// SignUp creates an account (adjusted by mutate, if given) as a first
+// login does, claims of its identities included, and logs it in.
 func (e *Env) SignUp(mutate func(*store.User)) *Account {
 	e.t.Helper()
 	u := store.NewUser(e.Clock.Now())
+	u.Nickname = account.GeneratedNickname()
 	if mutate != nil {
 		mutate(u)
 	}
-	if err := e.Store.InsertUser(context.Background(), u); err != nil {
+	ctx := context.Background()
+	for _, id := range u.Identities() {
+		if err := e.Store.Claim(ctx, id, u.ID, e.Clock.Now()); err != nil {
+			e.t.Fatalf("claim %s: %v", id, err)
+		}
+	}
+	if err := e.Store.CreateUser(ctx, u); err != nil {
 		e.t.Fatal(err)
 	}
 	return e.LogIn(u)
 }
 
-// LogIn starts a new session for u.
+// LogIn starts a new session in u, as a login does.
 func (e *Env) LogIn(u *store.User) *Account {
 	e.t.Helper()
-	sess, err := e.Sessions().Issue(context.Background(), u, session.MethodSMS, false)
+	sessions := e.Sessions()
+	ns := sessions.Begin(session.MethodSMS)
+	stored, err := e.Store.AddSession(context.Background(), u.ID, ns.ID, ns.Record)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return &Account{User: u, AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken}
+	answer, err := sessions.Answer(stored, ns, false)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &Account{User: stored, AccessToken: answer.AccessToken, RefreshToken: answer.RefreshToken}
 }
 
 // Sessions is a session service configured like the functions.
 func (e *Env) Sessions() *session.Service {
-	cfg, err := config.Load(func(k string) string { return e.Vars[k] })
+	return app.Sessions(e.config(), e.Store, e.Clock.Now)
+}
+
+// User reads an account as stored.
+func (e *Env) User(id bson.ObjectID) *store.User {
+	e.t.Helper()
+	u, err := e.Store.UserByID(context.Background(), id)
+	if err != nil {
+		e.t.Fatalf("user %s: %v", id.Hex(), err)
+	}
+	return u
+}
+
+// Holder is the account an identity's claim names, or nil when free.
+func (e *Env) Holder(id store.Identity) *bson.ObjectID {
+	e.t.Helper()
+	c, err := e.Store.ClaimOf(context.Background(), id)
+	if errors.Is(err, store.ErrNotClaimed) {
+		return nil
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return app.Sessions(cfg, e.Store, e.Clock.Now)
+	return &c.UserID
 }
+
+// UserOf is the account holding an identity, as stored; nil when the
+// identity is free.
+func (e *Env) UserOf(id store.Identity) *store.User {
+	e.t.Helper()
+	holder := e.Holder(id)
+	if holder == nil {
+		return nil
+	}
+	return e.User(*holder)
+}
+
+// SMSKeys are the keys of the SMS state, as the functions derive them.
+func (e *Env) SMSKeys() smscode.Keys { return app.SMSKeys(e.config()) }

@@ -57,6 +57,20 @@ func Stop() {
 	}
 }
 
+// FailNextWrite makes the embedded server fail the next write command in
+// database db that match accepts (given the command's name and
+// collection), as if the request that sent it had crashed there. On a
+// real MongoDB (MONGODB_URI) it skips the test: only the embedded server
+// can inject the fault.
+func FailNextWrite(tb testing.TB, db string, match func(command, collection string) bool) {
+	tb.Helper()
+	URI(tb)
+	if server == nil {
+		tb.Skip("fault injection needs the embedded database; MONGODB_URI is set")
+	}
+	server.FailNextWrite(db, match)
+}
+
 // Database returns a name no other test uses, dropped when the test ends.
 func Database(tb testing.TB) (uri, name string) {
 	tb.Helper()

@@ -48,23 +48,26 @@ func New(s *store.Store, issuer *token.Issuer, rotator *token.Rotator, refreshTT
 	return &Service{store: s, issuer: issuer, rotator: rotator, refreshTTL: refreshTTL, grace: grace, now: now}
 }
 
-// Issue starts a session for u after a login. A disabled account is
-// refused here, for every way of logging in.
-func (s *Service) Issue(ctx context.Context, u *store.User, method string, isNew bool) (*Session, error) {
-	if u.IsDisabled() {
-		return nil, apierror.Disabled()
-	}
+// Begin prepares the session of a login: its id, its refresh secret and
+// what the account document keeps of it. The account resolution stores it
+// in the account it logs into (account.Resolver), and Answer then tells
+// the client.
+func (s *Service) Begin(method string) *account.NewSession {
 	now := s.clock()
 	secret := token.NewSecret()
-	head := &store.Session{
-		ID: token.NewSessionID(), UserID: u.ID, Method: method,
-		TokenHash: token.HashSecret(secret),
-		CreatedAt: now, RotatedAt: now, ExpiresAt: now.Add(s.refreshTTL),
+	return &account.NewSession{
+		ID:     token.NewSessionID(),
+		Secret: secret,
+		Record: store.Session{
+			TokenHash: token.HashSecret(secret), Method: method,
+			CreatedAt: now, RotatedAt: now, ExpiresAt: now.Add(s.refreshTTL),
+		},
 	}
-	if err := s.store.CreateSession(ctx, head); err != nil {
-		return nil, err
-	}
-	return s.answer(u, head.ID, 0, secret, now, head.ExpiresAt, isNew)
+}
+
+// Answer is the Session answer of a login into u with the session begun.
+func (s *Service) Answer(u *store.User, ns *account.NewSession, isNew bool) (*Session, error) {
+	return s.answer(u, ns.ID, 0, ns.Secret, ns.Record.RotatedAt, ns.Record.ExpiresAt, isNew)
 }
 
 // Principal is the authenticated caller of a request.
@@ -73,68 +76,10 @@ type Principal struct {
 	SessionID string
 }
 
-// Authenticate checks an access token and that its session is live.
-func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Principal, error) {
-	p, err := s.verify(accessToken)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkSession(ctx, p); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// AuthenticateUser checks an access token and returns its enabled user. It
-// reads the session and the user concurrently: one round trip of latency.
-func (s *Service) AuthenticateUser(ctx context.Context, accessToken string) (*Principal, *store.User, error) {
-	p, err := s.verify(accessToken)
-	if err != nil {
-		return nil, nil, err
-	}
-	sessionErr := make(chan error, 1)
-	go func() { sessionErr <- s.checkSession(ctx, p) }()
-	u, userErr := s.store.UserByID(ctx, p.UserID)
-	if err := <-sessionErr; err != nil {
-		return nil, nil, err
-	}
-	switch {
-	case errors.Is(userErr, store.ErrUserNotFound):
-		return nil, nil, apierror.NotAuthenticated(userErr)
-	case userErr != nil:
-		return nil, nil, userErr
-	case u.IsDisabled():
-		return nil, nil, apierror.Disabled()
-	}
-	return p, u, nil
-}
-
-// Logout ends the token's session, or with all every session of its user.
-func (s *Service) Logout(ctx context.Context, accessToken string, all bool) error {
-	p, err := s.verify(accessToken)
-	if err != nil {
-		return err
-	}
-	ended, err := s.store.DeleteSession(ctx, p.SessionID)
-	if err != nil {
-		return err
-	}
-	if !ended {
-		return apierror.NotAuthenticated(errors.New("session already ended"))
-	}
-	if all {
-		_, err = s.store.DeleteUserSessions(ctx, p.UserID)
-	}
-	return err
-}
-
-// EndAll ends every session of a user, as when the account is deleted.
-func (s *Service) EndAll(ctx context.Context, userID bson.ObjectID) error {
-	_, err := s.store.DeleteUserSessions(ctx, userID)
-	return err
-}
-
-func (s *Service) verify(accessToken string) (*Principal, error) {
+// Verify checks an access token's signature and claims, without the
+// database: the caller checks its session in the same round trip as its
+// own work (a profile update does).
+func (s *Service) Verify(accessToken string) (*Principal, error) {
 	claims, err := s.issuer.Verify(accessToken)
 	switch {
 	case errors.Is(err, token.ErrExpired):
@@ -149,15 +94,61 @@ func (s *Service) verify(accessToken string) (*Principal, error) {
 	return &Principal{UserID: userID, SessionID: claims.SessionID}, nil
 }
 
-func (s *Service) checkSession(ctx context.Context, p *Principal) error {
-	head, err := s.store.SessionByID(ctx, p.SessionID, s.now())
+// Authenticate checks an access token and returns its enabled account, in
+// one round trip: the session lives in the account document.
+func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Principal, *store.User, error) {
+	p, err := s.Verify(accessToken)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.store.UserByID(ctx, p.UserID)
+	if err != nil && !errors.Is(err, store.ErrUserNotFound) {
+		return nil, nil, err
+	}
+	if err := s.CheckSession(u, p); err != nil {
+		return nil, nil, err
+	}
+	return p, u, nil
+}
+
+// CheckSession says why u (as read, nil when missing) does not let p in,
+// or nil when it does.
+func (s *Service) CheckSession(u *store.User, p *Principal) error {
 	switch {
-	case errors.Is(err, store.ErrSessionNotFound):
+	case u == nil || u.IsDeleted():
+		return apierror.NotAuthenticated(errors.New("no such account"))
+	case !has(u, p.SessionID, s.now()):
 		return apierror.NotAuthenticated(errors.New("session ended"))
-	case err != nil:
+	case u.IsDisabled():
+		return apierror.Disabled()
+	}
+	return nil
+}
+
+func has(u *store.User, sid string, now time.Time) bool {
+	_, ok := u.LiveSession(sid, now)
+	return ok
+}
+
+// Logout ends the token's session, or with all every session of its
+// account, in one round trip. A token whose session already ended is
+// refused and ends nothing. It works for a disabled account too.
+func (s *Service) Logout(ctx context.Context, accessToken string, all bool) error {
+	p, err := s.Verify(accessToken)
+	if err != nil {
 		return err
-	case head.UserID != p.UserID:
-		return apierror.NotAuthenticated(errors.New("session of another user"))
+	}
+	var ended bool
+	if all {
+		ended, err = s.store.EndAllSessions(ctx, p.UserID, p.SessionID)
+	} else {
+		ended, err = s.store.RemoveSessions(ctx, p.UserID, p.SessionID)
+	}
+	if err != nil {
+		return err
+	}
+	if !ended {
+		return apierror.NotAuthenticated(errors.New("session already ended"))
 	}
 	return nil
 }
@@ -175,7 +166,7 @@ func (s *Service) answer(u *store.User, sessionID string, gen int, secret []byte
 		AccessToken:      access,
 		TokenType:        "Bearer",
 		ExpiresIn:        wholeSeconds(issuedAt.Add(s.issuer.TTL()).Sub(now)),
-		RefreshToken:     token.Refresh{SessionID: sessionID, Gen: gen, Secret: secret}.String(),
+		RefreshToken:     token.Refresh{UserID: u.ID.Hex(), SessionID: sessionID, Gen: gen, Secret: secret}.String(),
 		RefreshExpiresIn: wholeSeconds(expiresAt.Sub(now)),
 		IsNewUser:        isNew,
 		User:             account.View(u),
@@ -191,9 +182,9 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millise
 
 func equalHash(a, b []byte) bool { return len(a) > 0 && hmac.Equal(a, b) }
 
-func (s *Service) revoke(ctx context.Context, head *store.Session, why string) error {
-	logging.FromContext(ctx).Warn("session revoked: "+why, "sessionId", head.ID, "userId", head.UserID.Hex())
-	if _, err := s.store.DeleteSession(ctx, head.ID); err != nil {
+func (s *Service) revoke(ctx context.Context, u *store.User, sid, why string) error {
+	logging.FromContext(ctx).Warn("session revoked: "+why, "sessionId", sid, "userId", u.ID.Hex())
+	if _, err := s.store.RemoveSessions(ctx, u.ID, sid); err != nil {
 		return err
 	}
 	return apierror.BadRefreshToken(errors.New(why))

@@ -75,11 +75,15 @@ func TestTencentFailures(t *testing.T) {
 		fail    string
 		env     map[string]string
 		wantErr string
+		outcome sms.Outcome
 	}{
-		{"wrong key fails the signature", "wrong", "", nil, "AuthFailure.SignatureFailure"},
-		{"request error", "secret-key", "InternalError", nil, "InternalError"},
-		{"number refused though request succeeded", "secret-key", "status:LimitExceeded.PhoneNumberDailyLimit", nil, "LimitExceeded.PhoneNumberDailyLimit"},
-		{"no credentials", "", "", map[string]string{}, "no Tencent Cloud credentials"},
+		{"wrong key fails the signature", "wrong", "", nil, "AuthFailure.SignatureFailure", sms.Misconfigured},
+		{"request error", "secret-key", "InternalError", nil, "InternalError", sms.Refused},
+		{"provider timeout", "secret-key", "InternalError.Timeout", nil, "InternalError.Timeout", sms.Unknown},
+		{"number refused though request succeeded", "secret-key", "status:FailedOperation.PhoneNumberInBlacklist", nil, "PhoneNumberInBlacklist", sms.Refused},
+		{"provider frequency limit", "secret-key", "status:LimitExceeded.PhoneNumberDailyLimit", nil, "LimitExceeded.PhoneNumberDailyLimit", sms.Throttled},
+		{"unapproved template", "secret-key", "FailedOperation.TemplateIncorrectOrUnapproved", nil, "SMS_TEMPLATE_ID", sms.Misconfigured},
+		{"no credentials", "", "", map[string]string{}, "TENCENTCLOUD_SECRET_ID", sms.Misconfigured},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,6 +99,9 @@ func TestTencentFailures(t *testing.T) {
 			err := newTencent(t, fake, env).Send(context.Background(), sms.Message{Phone: "13800138000", Code: "123456"})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+			if got := sms.AsSendError(err).Outcome; got != tt.outcome {
+				t.Errorf("outcome %v, want %v", got, tt.outcome)
 			}
 			if strings.Contains(err.Error(), "13800138000") {
 				t.Errorf("error names the phone number: %v", err)

@@ -1,23 +1,37 @@
 // Package store keeps the auth functions' state in MongoDB and speaks the
-// domain: users, SMS codes, SMS sends, sessions and the WeChat access token.
-// Callers never see the driver; they get the records of this package and the
-// errors of errors.go.
+// domain: accounts and their sessions, identity claims, SMS state and the
+// WeChat access token. Callers never see the driver; they get the records
+// of this package and the errors of errors.go.
 //
-// # Exclusive steps
+// # Every command names its document by _id
 //
-// Every step that must have exactly one winner under concurrency (a code is
-// used once, a refresh token is rotated once, one SMS per cooldown, one
-// instance fetches the WeChat token) is an insert of a unique _id or a
-// delete of one _id whose count says who won. MongoDB makes both atomic, and
-// so does every MongoDB-compatible server tested here, including the embedded
-// FerretDB v1 used by the tests and the local gateway, which applies
-// findAndModify, $inc and conditional updates as read-then-write and so lets
-// several concurrent callers "win" them. Identities (phone, openid, unionid)
-// are kept unique by unique indexes, which both enforce at insert.
+// Each query, update and delete the functions send has _id in its filter,
+// and the ones of the everyday paths (send-sms, phone-login, wx-login, GET
+// /profile, logout) have nothing else: it is a primary-key lookup on any
+// MongoDB, a cluster sharded on _id included, and the only filter the
+// embedded FerretDB v1 answers without reading the whole collection. The
+// cost of a request does not grow with the number of accounts. So:
+//
+//   - one account per phone, openid and unionid is held by claim documents
+//     whose _id is the identity, created by insert (identities.go), not by
+//     unique secondary indexes, which a sharded collection cannot enforce;
+//   - sessions live inside their account's document (sessions.go), so
+//     checking a token and reading the account is one round trip;
+//   - SMS sends, codes and counters are documents keyed by a keyed hash of
+//     the phone or client (sms.go).
+//
+// # Atomicity
+//
+// Every step that must have exactly one winner under concurrency is one
+// command on one document, which MongoDB applies atomically: an insert of a
+// unique _id (a claim), a conditional update (a refresh-token rotation, an
+// unlink), a findAndModify (taking a code), $push and $inc (recording a
+// send). No step needs a transaction. The embedded database keeps the same
+// guarantee by running write commands one at a time (package embeddeddb).
 //
 // # Expiry
 //
-// Short-lived records carry expiresAt and every query checks it. TTL indexes
+// Short-lived records carry expiresAt and every read checks it. TTL indexes
 // only keep storage small on servers that have them; correctness never
 // depends on them, nor on partial indexes or transactions.
 package store

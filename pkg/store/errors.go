@@ -13,8 +13,8 @@ import (
 // Errors the store answers. Driver errors never leave the package.
 var (
 	ErrUserNotFound    = errors.New("store: user not found")
-	ErrCodeNotFound    = errors.New("store: no live SMS code")
-	ErrSendNotFound    = errors.New("store: SMS send not found")
+	ErrNotClaimed      = errors.New("store: identity not claimed")
+	ErrCodeNotFound    = errors.New("store: no SMS code")
 	ErrSessionNotFound = errors.New("store: session not found")
 	ErrTokenNotFound   = errors.New("store: WeChat token not cached")
 	// ErrDuplicate means a unique _id or identity is already taken.

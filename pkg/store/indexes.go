@@ -21,27 +21,15 @@ type indexSpec struct {
 	why        string
 }
 
+// wantedIndexes are only TTL indexes: every query names its document by
+// _id, which needs no index, and one account per identity is kept by the
+// claims, not by unique indexes. They keep storage small where the server
+// has them; correctness never depends on them.
 var wantedIndexes = []indexSpec{
-	{collUsers, "phone_unique", bson.D{{Key: "countryCode", Value: 1}, {Key: "phone", Value: 1}}, true, true, false,
-		"one account per phone number; login by phone"},
-	{collUsers, "openid_unique", bson.D{{Key: "wechat.openid", Value: 1}}, true, true, false,
-		"one account per WeChat openid; wx-login"},
-	{collUsers, "unionid_unique", bson.D{{Key: "wechat.unionid", Value: 1}}, true, true, false,
-		"one account per WeChat unionid; wx-login"},
-	{collCodes, "expiresAt_ttl", bson.D{{Key: "expiresAt", Value: 1}}, false, false, true,
-		"drop expired SMS codes"},
-	{collSends, "expiresAt_ttl", bson.D{{Key: "expiresAt", Value: 1}}, false, false, true,
-		"drop send records older than a day"},
-	{collSends, "phone_at", bson.D{{Key: "phone", Value: 1}, {Key: "at", Value: 1}}, false, false, false,
-		"cooldown and per-phone caps"},
-	{collSends, "client_at", bson.D{{Key: "client", Value: 1}, {Key: "at", Value: 1}}, false, false, false,
-		"per-IP cap"},
-	{collSessions, "expiresAt_ttl", bson.D{{Key: "expiresAt", Value: 1}}, false, false, true,
-		"drop expired sessions"},
-	{collSessions, "userId", bson.D{{Key: "userId", Value: 1}}, false, false, false,
-		"logout everywhere, account deletion"},
-	{collRotations, "expiresAt_ttl", bson.D{{Key: "expiresAt", Value: 1}}, false, false, true,
-		"drop old refresh-rotation claims"},
+	{collSMS, "expiresAt_ttl", bson.D{{Key: "expiresAt", Value: 1}}, false, false, true,
+		"drop SMS send records, codes, counters and used captcha tickets once they no longer count"},
+	{collLegacySessions, "expiresAt_ttl", bson.D{{Key: "expiresAt", Value: 1}}, false, false, true,
+		"drop the upgrade's lookups of earlier sessions once those expire"},
 	{collWeChatTokens, "expiresAt_ttl", bson.D{{Key: "expiresAt", Value: 1}}, false, false, true,
 		"drop expired WeChat tokens and leases"},
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -13,24 +14,22 @@ import (
 
 // Collection names.
 const (
-	collUsers        = "users"
-	collCodes        = "sms_codes"
-	collSends        = "sms_sends"
-	collSessions     = "sessions"
-	collRotations    = "session_rotations"
-	collWeChatTokens = "wechat_tokens"
+	collUsers          = "users"
+	collIdentities     = "identities"
+	collSMS            = "sms"
+	collLegacySessions = "legacy_sessions"
+	collWeChatTokens   = "wechat_tokens"
 )
 
 // Store is the auth functions' database. It is safe for concurrent use and
 // meant to live for the whole instance.
 type Store struct {
-	client       *mongo.Client
-	users        *mongo.Collection
-	codes        *mongo.Collection
-	sends        *mongo.Collection
-	sessions     *mongo.Collection
-	rotations    *mongo.Collection
-	wechatTokens *mongo.Collection
+	client         *mongo.Client
+	users          *mongo.Collection
+	identities     *mongo.Collection
+	sms            *mongo.Collection
+	legacySessions *mongo.Collection
+	wechatTokens   *mongo.Collection
 }
 
 // Connect creates the client for uri without dialling: the first request
@@ -45,7 +44,9 @@ func Connect(uri, database, appName string) (*Store, error) {
 		SetMaxConnIdleTime(5 * time.Minute).
 		ApplyURI(uri).
 		SetMonitor(&event.CommandMonitor{
-			Started: func(ctx context.Context, _ *event.CommandStartedEvent) { roundtrip.Add(ctx) },
+			Started: func(ctx context.Context, e *event.CommandStartedEvent) {
+				roundtrip.Add(ctx, e.CommandName, e.Command)
+			},
 		})
 	client, err := mongo.Connect(opts)
 	if err != nil {
@@ -58,13 +59,12 @@ func Connect(uri, database, appName string) (*Store, error) {
 func New(client *mongo.Client, database string) *Store {
 	db := client.Database(database)
 	return &Store{
-		client:       client,
-		users:        db.Collection(collUsers),
-		codes:        db.Collection(collCodes),
-		sends:        db.Collection(collSends),
-		sessions:     db.Collection(collSessions),
-		rotations:    db.Collection(collRotations),
-		wechatTokens: db.Collection(collWeChatTokens),
+		client:         client,
+		users:          db.Collection(collUsers),
+		identities:     db.Collection(collIdentities),
+		sms:            db.Collection(collSMS),
+		legacySessions: db.Collection(collLegacySessions),
+		wechatTokens:   db.Collection(collWeChatTokens),
 	}
 }
 
@@ -76,6 +76,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return translate(s.client.Ping(ctx, nil), nil)
 }
 
+// Database is the database the store works in, for tools such as the
+// upgrade, which also reads the collections of earlier versions.
+func (s *Store) Database() *mongo.Database { return s.users.Database() }
+
 // ms truncates t to what BSON keeps, so that stored and computed times
 // compare equal.
 func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
@@ -84,3 +88,7 @@ func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 func (s *Store) DropDatabase(ctx context.Context) error {
 	return translate(s.users.Database().Drop(ctx), nil)
 }
+
+// byID is the filter naming one document, the only kind of filter the hot
+// paths send: it is a primary-key lookup on every server.
+func byID(id any) bson.D { return bson.D{{Key: "_id", Value: id}} }

@@ -46,138 +46,185 @@ func concurrently(n int, f func(i int) bool) int {
 
 func TestTakeCodeHasOneWinner(t *testing.T) {
 	s := mongotest.Store(t)
-	c := &store.SMSCode{Phone: "13800138000", Nonce: "n1", Hash: []byte{1}, SentAt: t0, ExpiresAt: t0.Add(5 * time.Minute)}
-	if err := s.SaveCode(ctx(t), c); err != nil {
+	c := store.Code{Nonce: "n1", Hash: []byte{1}, SentAt: t0, ExpiresAt: t0.Add(5 * time.Minute)}
+	if err := s.SaveCode(ctx(t), "phone:k", c, nil, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	wins := concurrently(20, func(int) bool {
-		ok, err := s.TakeCode(ctx(t), c)
-		if err != nil {
+		got, _, err := s.TakeCode(ctx(t), "phone:k", nil, t0)
+		if err != nil && !errors.Is(err, store.ErrCodeNotFound) {
 			t.Error(err)
 		}
-		return ok
+		return got != nil
 	})
 	if wins != 1 {
 		t.Fatalf("%d requests took the same code, want exactly 1", wins)
 	}
-	if _, err := s.CodeFor(ctx(t), c.Phone, t0); !errors.Is(err, store.ErrCodeNotFound) {
-		t.Fatalf("code still there after being taken: %v", err)
-	}
 }
 
-func TestTakeCodeRefusesAnotherVersion(t *testing.T) {
+func TestPutBackCodeLeavesANewerCode(t *testing.T) {
 	s := mongotest.Store(t)
-	c := &store.SMSCode{Phone: "13800138000", Nonce: "n1", Attempts: 1, Hash: []byte{1}, SentAt: t0, ExpiresAt: t0.Add(time.Minute)}
-	if err := s.SaveCode(ctx(t), c); err != nil {
+	old := store.Code{Nonce: "old", Hash: []byte{1}, SentAt: t0, ExpiresAt: t0.Add(5 * time.Minute)}
+	if err := s.SaveCode(ctx(t), "phone:k", old, nil, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	stale := *c
-	stale.Attempts = 0
-	if ok, err := s.TakeCode(ctx(t), &stale); ok || err != nil {
-		t.Fatalf("took a version that is not stored: %v %v", ok, err)
-	}
-	if ok, _ := s.TakeCode(ctx(t), c); !ok {
-		t.Fatal("could not take the stored version")
-	}
-}
-
-func TestCodeForChecksExpiry(t *testing.T) {
-	s := mongotest.Store(t)
-	c := &store.SMSCode{Phone: "13800138000", Nonce: "n1", Hash: []byte{1}, SentAt: t0, ExpiresAt: t0.Add(time.Minute)}
-	if err := s.SaveCode(ctx(t), c); err != nil {
+	if _, _, err := s.TakeCode(ctx(t), "phone:k", nil, t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CodeFor(ctx(t), c.Phone, t0.Add(59*time.Second)); err != nil {
-		t.Fatalf("live code not found: %v", err)
+	newer := store.Code{Nonce: "new", Hash: []byte{2}, SentAt: t0, ExpiresAt: t0.Add(5 * time.Minute)}
+	if err := s.SaveCode(ctx(t), "phone:k", newer, nil, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := s.CodeFor(ctx(t), c.Phone, t0.Add(time.Minute)); !errors.Is(err, store.ErrCodeNotFound) {
-		t.Fatalf("expired code answered: %v", err)
+	old.Attempts = 1
+	if err := s.PutBackCode(ctx(t), "phone:k", old); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("put back over a newer code: %v, want ErrConflict", err)
+	}
+	got, _, err := s.TakeCode(ctx(t), "phone:k", nil, t0)
+	if err != nil || got.Nonce != "new" {
+		t.Fatalf("code now %+v, %v; want the newer one", got, err)
 	}
 }
 
-func TestClaimSendOncePerWindow(t *testing.T) {
+func TestRecordPhoneSendSeesEverySendBeforeIt(t *testing.T) {
 	s := mongotest.Store(t)
-	id := store.SendWindowID("13800138000", t0, time.Minute)
-	wins := concurrently(20, func(int) bool {
-		err := s.ClaimSend(ctx(t), &store.SMSSend{ID: id, Phone: "13800138000", At: t0, ExpiresAt: t0.Add(24 * time.Hour)})
+	seen := make([]int, 20)
+	concurrently(20, func(i int) bool {
+		p, err := s.RecordPhoneSend(ctx(t), "phone:k", store.Send{ID: string(rune('a' + i)), At: t0}, t0.Add(time.Hour))
+		if err != nil {
+			t.Error(err)
+			return false
+		}
+		seen[i] = len(p.Sends)
+		return true
+	})
+	// Each send saw itself and those before it: 1, 2, … 20, in some order.
+	counts := map[int]bool{}
+	for _, n := range seen {
+		counts[n] = true
+	}
+	if len(counts) != 20 {
+		t.Fatalf("concurrent sends saw %v sends, want each of 1..20 once", seen)
+	}
+}
+
+func TestCountSendLosesNothing(t *testing.T) {
+	s := mongotest.Store(t)
+	concurrently(30, func(int) bool {
+		_, err := s.CountSend(ctx(t), "client:k", "100", t0.Add(time.Hour))
+		if err != nil {
+			t.Error(err)
+		}
+		return true
+	})
+	c, err := s.CountSend(ctx(t), "client:k", "100", t0.Add(time.Hour))
+	if err != nil || c.Minutes["100"] != 31 {
+		t.Fatalf("after 31 counts: %v, %v", c, err)
+	}
+	if err := s.ReleaseSend(ctx(t), "", store.Send{}, store.Uncount{Key: "client:k", Minute: "100"}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ = s.CountSend(ctx(t), "client:k", "100", t0.Add(time.Hour)); c.Minutes["100"] != 31 {
+		t.Fatalf("release did not take one back: %v", c.Minutes)
+	}
+}
+
+func TestClaimHasOneHolder(t *testing.T) {
+	s := mongotest.Store(t)
+	id := store.PhoneIdentity("86", "13800138000")
+	holders := make([]bson.ObjectID, 20)
+	for i := range holders {
+		holders[i] = bson.NewObjectID()
+	}
+	wins := concurrently(20, func(i int) bool {
+		err := s.Claim(ctx(t), id, holders[i], t0)
 		if err != nil && !errors.Is(err, store.ErrDuplicate) {
 			t.Error(err)
 		}
 		return err == nil
 	})
 	if wins != 1 {
-		t.Fatalf("%d sends recorded in one window, want 1", wins)
+		t.Fatalf("%d requests claimed one identity, want 1", wins)
+	}
+	c, err := s.ClaimOf(ctx(t), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only its holder releases it.
+	if ok, _ := s.Release(ctx(t), id, bson.NewObjectID()); ok {
+		t.Fatal("a stranger released the claim")
+	}
+	if ok, _ := s.Release(ctx(t), id, c.UserID); !ok {
+		t.Fatal("the holder could not release the claim")
+	}
+	if _, err := s.ClaimOf(ctx(t), id); !errors.Is(err, store.ErrNotClaimed) {
+		t.Fatalf("released claim still there: %v", err)
 	}
 }
 
-func TestClaimRotationHasOneWinner(t *testing.T) {
+func TestRotateSessionHasOneWinner(t *testing.T) {
 	s := mongotest.Store(t)
+	u := store.NewUser(t0)
+	u.Sessions = map[string]store.Session{"sid": {TokenHash: []byte{1}, CreatedAt: t0, RotatedAt: t0, ExpiresAt: t0.Add(time.Hour)}}
+	if err := s.CreateUser(ctx(t), u); err != nil {
+		t.Fatal(err)
+	}
 	wins := concurrently(20, func(int) bool {
-		_, err := s.ClaimRotation(ctx(t), "sid", 1, t0, t0.Add(time.Minute))
+		ok, err := s.RotateSession(ctx(t), u.ID, "sid", 0, store.Session{Gen: 1, TokenHash: []byte{2}, RotatedAt: t0, ExpiresAt: t0.Add(time.Hour)}, nil)
+		if err != nil {
+			t.Error(err)
+		}
+		return ok
+	})
+	if wins != 1 {
+		t.Fatalf("%d rotations of one generation won, want 1", wins)
+	}
+}
+
+func TestUnlinkingTheLastTwoIdentitiesHasOneWinner(t *testing.T) {
+	s := mongotest.Store(t)
+	u := store.NewUser(t0)
+	u.CountryCode, u.Phone, u.WeChat = "86", "13800138000", &store.WeChat{OpenID: "o1"}
+	if err := s.CreateUser(ctx(t), u); err != nil {
+		t.Fatal(err)
+	}
+	wins := concurrently(2, func(i int) bool {
+		var err error
+		if i == 0 {
+			_, err = s.RemovePhone(ctx(t), u.ID, u.Phone, t0)
+		} else {
+			_, err = s.RemoveWeChat(ctx(t), u.ID, "o1", t0)
+		}
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			t.Error(err)
+		}
 		return err == nil
 	})
 	if wins != 1 {
-		t.Fatalf("%d rotations claimed one generation, want 1", wins)
+		t.Fatalf("%d of the two unlinks succeeded, want 1", wins)
 	}
 }
 
-func TestUserForPhoneCreatesOneUserUnderConcurrency(t *testing.T) {
+func TestDeletedAccountLeavesATombstone(t *testing.T) {
 	s := mongotest.Store(t)
-	ids := make([]bson.ObjectID, 20)
-	created := concurrently(20, func(i int) bool {
-		u, isNew, err := s.UserForPhone(ctx(t), "86", "13800138000", store.NewUser(t0))
-		if err != nil {
-			t.Error(err)
-			return false
-		}
-		ids[i] = u.ID
-		return isNew
-	})
-	if created != 1 {
-		t.Fatalf("%d requests created the user, want 1", created)
-	}
-	for _, id := range ids {
-		if id != ids[0] {
-			t.Fatalf("requests saw different users: %v", ids)
-		}
-	}
-}
-
-func TestIdentitiesAreUnique(t *testing.T) {
-	s := mongotest.Store(t)
-	a := store.NewUser(t0)
-	a.CountryCode, a.Phone = "86", "13800138000"
-	a.WeChat = &store.WeChat{OpenID: "o1", UnionID: "u1"}
-	if err := s.InsertUser(ctx(t), a); err != nil {
+	u := store.NewUser(t0)
+	u.CountryCode, u.Phone, u.Nickname = "86", "13800138000", "小明"
+	u.Sessions = map[string]store.Session{"sid": {ExpiresAt: t0.Add(time.Hour)}}
+	if err := s.CreateUser(ctx(t), u); err != nil {
 		t.Fatal(err)
 	}
-	for name, mutate := range map[string]func(*store.User){
-		"phone":   func(u *store.User) { u.CountryCode, u.Phone = "86", "13800138000" },
-		"openid":  func(u *store.User) { u.WeChat = &store.WeChat{OpenID: "o1"} },
-		"unionid": func(u *store.User) { u.WeChat = &store.WeChat{OpenID: "o2", UnionID: "u1"} },
-	} {
-		b := store.NewUser(t0)
-		mutate(b)
-		if err := s.InsertUser(ctx(t), b); !errors.Is(err, store.ErrDuplicate) {
-			t.Errorf("second user with the same %s: %v, want ErrDuplicate", name, err)
-		}
+	before, err := s.DeleteUser(ctx(t), u.ID, t0)
+	if err != nil || before.Phone != u.Phone {
+		t.Fatalf("delete: %+v %v", before, err)
 	}
-	// Many accounts without a phone or a WeChat identity must not collide.
-	for i := 0; i < 3; i++ {
-		if err := s.InsertUser(ctx(t), store.NewUser(t0)); err != nil {
-			t.Fatalf("user without identities %d: %v", i, err)
-		}
+	gone, err := s.UserByID(ctx(t), u.ID)
+	if err != nil || !gone.IsDeleted() || gone.Phone != "" || gone.Nickname != "" || len(gone.Sessions) != 0 || len(gone.Identities()) != 0 {
+		t.Fatalf("tombstone holds more than its id: %+v %v", gone, err)
 	}
-	// Binding an identity another account holds is refused.
-	c := store.NewUser(t0)
-	if err := s.InsertUser(ctx(t), c); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.BindWeChat(ctx(t), c.ID, store.WeChat{OpenID: "o1"}, t0); !errors.Is(err, store.ErrDuplicate) {
-		t.Errorf("bind taken openid: %v, want ErrDuplicate", err)
-	}
-	if _, err := s.BindPhone(ctx(t), a.ID, "86", "13900139000", t0); !errors.Is(err, store.ErrConflict) {
-		t.Errorf("bind a second phone: %v, want ErrConflict", err)
+	// Its id is never used again.
+	again := store.NewUser(t0)
+	again.ID = u.ID
+	if err := s.CreateUser(ctx(t), again); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("a new account took a deleted account's id: %v", err)
 	}
 }
 
@@ -197,25 +244,6 @@ func TestEnsureIndexesIsIdempotent(t *testing.T) {
 		if r.Outcome == store.IndexUnsupported && r.Note == "" {
 			t.Errorf("%s.%s unsupported without saying why", r.Collection, r.Name)
 		}
-	}
-}
-
-func TestAdvanceSessionAfterDeleteDoesNotResurrect(t *testing.T) {
-	s := mongotest.Store(t)
-	sess := &store.Session{ID: "sid", UserID: bson.NewObjectID(), Gen: 0, TokenHash: []byte{1}, CreatedAt: t0, RotatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
-	if err := s.CreateSession(ctx(t), sess); err != nil {
-		t.Fatal(err)
-	}
-	if ok, err := s.DeleteSession(ctx(t), sess.ID); !ok || err != nil {
-		t.Fatalf("delete: %v %v", ok, err)
-	}
-	next := *sess
-	next.Gen = 1
-	if err := s.AdvanceSession(ctx(t), &next); !errors.Is(err, store.ErrSessionNotFound) {
-		t.Fatalf("advance of ended session: %v", err)
-	}
-	if _, err := s.SessionByID(ctx(t), sess.ID, t0); !errors.Is(err, store.ErrSessionNotFound) {
-		t.Fatalf("ended session came back: %v", err)
 	}
 }
 
@@ -244,14 +272,20 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 	}
 }
 
-func TestDisabledFlagAsTypedByHand(t *testing.T) {
+// TestDisabledFlagReadsAndMatchesAlike checks that whatever an operator
+// types, reading the flag and the update that refuses disabled accounts
+// agree.
+func TestDisabledFlagReadsAndMatchesAlike(t *testing.T) {
 	s := mongotest.Store(t)
 	for _, tt := range []struct {
 		value    any
 		disabled bool
-	}{{true, true}, {1, true}, {int64(1), true}, {"true", true}, {"yes", true}, {false, false}, {0, false}, {"false", false}, {nil, false}} {
+	}{
+		{true, true}, {1, true}, {int64(1), true}, {2.5, true}, {"true", true}, {"yes", true}, {"Yes", true}, {" false", true}, {"nope", true},
+		{false, false}, {0, false}, {0.0, false}, {"false", false}, {"False", false}, {"FALSE", false}, {"no", false}, {"off", false}, {"0", false}, {"", false}, {nil, false},
+	} {
 		u := store.NewUser(t0)
-		if err := s.InsertUser(ctx(t), u); err != nil {
+		if err := s.CreateUser(ctx(t), u); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.SetField(ctx(t), u.ID, "disabled", tt.value); err != nil {
@@ -262,9 +296,9 @@ func TestDisabledFlagAsTypedByHand(t *testing.T) {
 			t.Errorf("disabled: %#v read as %v (%v), want %v", tt.value, got.IsDisabled(), err, tt.disabled)
 		}
 		nick := "x"
-		_, err = s.UpdateProfile(ctx(t), u.ID, store.ProfileChanges{Nickname: &nick}, t0)
+		_, err = s.UpdateProfile(ctx(t), u.ID, "", store.ProfileChanges{Nickname: &nick}, t0)
 		if updated := err == nil; updated == tt.disabled {
-			t.Errorf("disabled: %#v: profile update went through = %v", tt.value, updated)
+			t.Errorf("disabled: %#v: profile update went through = %v, want %v", tt.value, updated, !tt.disabled)
 		}
 	}
 }

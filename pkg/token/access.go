@@ -39,7 +39,6 @@ func NewIssuer(key []byte, issuer string, ttl time.Duration, now func() time.Tim
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithExpirationRequired(),
-			jwt.WithIssuedAt(),
 			jwt.WithIssuer(issuer),
 			jwt.WithTimeFunc(now),
 		),
@@ -82,8 +81,17 @@ func (i *Issuer) Verify(raw string) (*Claims, error) {
 	if claims.Subject == "" || claims.SessionID == "" {
 		return nil, fmt.Errorf("%w: sub or sid missing", ErrInvalid)
 	}
+	// Instances' clocks differ a little: a token signed by one a moment
+	// "in the future" of another is still good. Much further is not.
+	if claims.IssuedAt != nil && claims.IssuedAt.After(i.now().Add(IssuedAtLeeway)) {
+		return nil, fmt.Errorf("%w: issued in the future", ErrInvalid)
+	}
 	return &claims, nil
 }
+
+// IssuedAtLeeway is how far in the future of this instance's clock a token
+// may have been issued.
+const IssuedAtLeeway = time.Minute
 
 // onlyExpired reports whether expiry is the only thing wrong: the signature
 // was verified (the parser checks it before the claims) and no other claim
@@ -95,8 +103,7 @@ func onlyExpired(err error) bool {
 	}
 	for _, other := range []error{
 		jwt.ErrTokenSignatureInvalid, jwt.ErrTokenMalformed, jwt.ErrTokenUnverifiable,
-		jwt.ErrTokenInvalidIssuer, jwt.ErrTokenNotValidYet, jwt.ErrTokenUsedBeforeIssued,
-		jwt.ErrTokenRequiredClaimMissing,
+		jwt.ErrTokenInvalidIssuer, jwt.ErrTokenNotValidYet, jwt.ErrTokenRequiredClaimMissing,
 	} {
 		if errors.Is(err, other) {
 			return false

@@ -20,9 +20,13 @@ const (
 // ErrMalformedRefresh means a refresh token is not of our format.
 var ErrMalformedRefresh = errors.New("token: malformed refresh token")
 
-// Refresh is a parsed refresh token. Gen is the session's rotation count
-// when it was issued; Secret is what only its holder knows.
+// Refresh is a parsed refresh token: "<user>.<session>.<gen>.<secret>".
+// UserID names the account (24 hex digits), Gen is the session's rotation
+// count when it was issued, Secret is what only its holder knows. Tokens
+// issued before sessions moved into accounts have no user part; UserID is
+// then empty.
 type Refresh struct {
+	UserID    string
 	SessionID string
 	Gen       int
 	Secret    []byte
@@ -32,13 +36,28 @@ var b64 = base64.RawURLEncoding
 
 // String is the token as the client holds it.
 func (r Refresh) String() string {
-	return r.SessionID + "." + strconv.Itoa(r.Gen) + "." + b64.EncodeToString(r.Secret)
+	s := r.SessionID + "." + strconv.Itoa(r.Gen) + "." + b64.EncodeToString(r.Secret)
+	if r.UserID != "" {
+		s = r.UserID + "." + s
+	}
+	return s
 }
 
 // ParseRefresh parses a refresh token strictly.
 func ParseRefresh(s string) (Refresh, error) {
 	parts := strings.Split(s, ".")
-	if len(parts) != 3 || len(parts[0]) != b64.EncodedLen(sessionIDBytes) || len(parts[2]) != b64.EncodedLen(secretBytes) {
+	var r Refresh
+	switch len(parts) {
+	case 4:
+		if !isUserID(parts[0]) {
+			return Refresh{}, ErrMalformedRefresh
+		}
+		r.UserID, parts = parts[0], parts[1:]
+	case 3: // issued before the upgrade
+	default:
+		return Refresh{}, ErrMalformedRefresh
+	}
+	if len(parts[0]) != b64.EncodedLen(sessionIDBytes) || len(parts[2]) != b64.EncodedLen(secretBytes) {
 		return Refresh{}, ErrMalformedRefresh
 	}
 	if _, err := b64.DecodeString(parts[0]); err != nil {
@@ -52,7 +71,21 @@ func ParseRefresh(s string) (Refresh, error) {
 	if err != nil {
 		return Refresh{}, ErrMalformedRefresh
 	}
-	return Refresh{SessionID: parts[0], Gen: gen, Secret: secret}, nil
+	r.SessionID, r.Gen, r.Secret = parts[0], gen, secret
+	return r, nil
+}
+
+// isUserID reports whether s is 24 lower-case hex digits.
+func isUserID(s string) bool {
+	if len(s) != 24 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && (s[i] < 'a' || s[i] > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // NewSessionID returns a random session id.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/wxauth/scf-auth/pkg/apierror"
+	"github.com/wxauth/scf-auth/pkg/phone"
 )
 
 // Phone is a phone number WeChat vouches for.
@@ -35,7 +36,26 @@ func (p *phoneInfo) check(appID string) (*Phone, error) {
 	if p.PurePhoneNumber == "" || p.CountryCode == "" {
 		return nil, apierror.WeChatDown(errors.New("wechat phone number: no number in the answer"))
 	}
+	// What WeChat vouches for is still checked before it is stored: digits
+	// only, of E.164 lengths, and a mainland mobile for country code 86.
+	if !digits(p.CountryCode, 1, 4) || !digits(p.PurePhoneNumber, 4, 15) ||
+		(p.CountryCode == phone.CountryCode && !phone.IsMainlandMobile(p.PurePhoneNumber)) {
+		return nil, apierror.BadPhoneFrom(fmt.Errorf("wechat phone number: +%q %q is not a valid number", p.CountryCode, p.PurePhoneNumber))
+	}
 	return &Phone{CountryCode: p.CountryCode, Number: p.PurePhoneNumber}, nil
+}
+
+// digits reports whether s is from min to max ASCII digits.
+func digits(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // PhoneNumber exchanges a getPhoneNumber code (e.detail.code). If WeChat

@@ -38,7 +38,7 @@ func flow(args []string) error {
 	defer w.close()
 	if *users > 0 {
 		start := time.Now()
-		if err := seedUsers(context.Background(), w.store, *users); err != nil {
+		if err := seedUsers(context.Background(), w.store, w.env, *users); err != nil {
 			return fmt.Errorf("store earlier users: %w", err)
 		}
 		fmt.Printf("stored %d earlier users in %v\n", *users, time.Since(start).Round(time.Millisecond))

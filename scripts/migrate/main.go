@@ -1,15 +1,21 @@
-// Command migrate sets up the database indexes, once per deployment (not
+// Command migrate sets up a deployment's database and upgrades one written
+// by an earlier version, once per deployment and after each upgrade (not
 // at every cold start):
 //
-//	MONGODB_URI=mongodb://… [MONGODB_DATABASE=auth] go run ./scripts/migrate
+//	MONGODB_URI=mongodb://… [MONGODB_DATABASE=auth] [JWT_SECRET=…] go run ./scripts/migrate
 //
-// Without MONGODB_URI it sets up the local development database (.data/db,
+// Without MONGODB_URI it works on the local development database (.data/db,
 // the one go run ./scripts/dev uses).
 //
-// It is idempotent: it creates what is missing, reports what exists, and on
-// a server without TTL indexes (such as the embedded one) says so and
-// carries on. An index of the same name with other options is reported and
-// left alone. It exits non-zero only when it could not do its work.
+// It creates the identity claims of existing accounts, copies sessions of
+// an earlier version into their accounts, notes each phone's account for
+// send-sms (with JWT_SECRET), sets up the TTL indexes, and reports what
+// earlier versions left that this one does not use. Each step is
+// idempotent and resumable: run it again after an interruption, or after
+// deploying, and it does what is missing. On a server without TTL indexes
+// (such as the embedded one) it says so and carries on. It exits non-zero
+// when it could not do its work, or found two accounts holding one
+// identity (it names both).
 package main
 
 import (
@@ -18,8 +24,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/wxauth/scf-auth/pkg/app"
+	"github.com/wxauth/scf-auth/pkg/config"
 	"github.com/wxauth/scf-auth/pkg/store"
 	"github.com/wxauth/scf-auth/scripts/internal/localscf"
 )
@@ -34,9 +43,13 @@ func main() {
 		}
 		defer stop()
 		fmt.Println("MONGODB_URI is unset: using the local development database in .data/db")
+		secret, _ := os.ReadFile(".data/jwt-secret")
 		getenv = func(k string) string {
-			if k == "MONGODB_URI" {
+			switch {
+			case k == "MONGODB_URI":
 				return uri
+			case k == "JWT_SECRET" && os.Getenv(k) == "":
+				return string(secret)
 			}
 			return os.Getenv(k)
 		}
@@ -60,13 +73,33 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer) error {
 		return errors.New("MONGODB_URI is not a valid connection string")
 	}
 	defer s.Close(context.Background())
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
 	if err := s.Ping(ctx); err != nil {
 		return fmt.Errorf("cannot reach the database (TencentDB for MongoDB answers only inside its VPC): %w", err)
 	}
+	u := &upgrade{store: s, db: s.Database(), now: time.Now(), out: out}
+	if secret := getenv("JWT_SECRET"); secret != "" {
+		cfg := &config.Config{JWTSecret: []byte(strings.TrimSpace(secret))}
+		keys := app.SMSKeys(cfg)
+		u.keys = &keys
+	}
+	fmt.Fprintf(out, "database %q:\n", database)
+	for _, step := range []func(context.Context) error{u.identities, u.sessions, u.phoneOwners} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	if err := indexes(ctx, s, out); err != nil {
+		return err
+	}
+	return u.leftovers(ctx)
+}
+
+// indexes sets up the TTL indexes and reports each.
+func indexes(ctx context.Context, s *store.Store, out io.Writer) error {
 	results, err := s.EnsureIndexes(ctx)
-	fmt.Fprintf(out, "indexes of database %q:\n", database)
+	fmt.Fprintln(out, "indexes:")
 	counts := map[string]int{}
 	for _, r := range results {
 		fmt.Fprintln(out, "  "+r.String())

@@ -1,0 +1,269 @@
+package account
+
+import (
+	"context"
+	"errors"
+
+	"github.com/wxauth/scf-auth/pkg/apierror"
+	"github.com/wxauth/scf-auth/pkg/logging"
+	"github.com/wxauth/scf-auth/pkg/phone"
+	"github.com/wxauth/scf-auth/pkg/store"
+)
+
+// errChanged means the account or an identity changed between looking and
+// linking: the caller looks again.
+var errChanged = errors.New("account: changed meanwhile")
+
+// bind links ids, all of one kind (a phone, or a WeChat user's openid and
+// unionid) and free as last looked, to the account u: it claims them, then
+// adds them to the account in one conditional update, which for a phone
+// also replaces the phone u had (the old claim is then released). Until
+// that update the account keeps what it had; from it on, it has the new;
+// and no other account can take either in between.
+func (r *Resolver) bind(ctx context.Context, u *store.User, ids []store.Identity) (*store.User, error) {
+	now := r.now()
+	var claimed []store.Identity
+	for _, id := range ids {
+		err := r.store.Claim(ctx, id, u.ID, now)
+		if errors.Is(err, store.ErrDuplicate) {
+			// Ours already, from a link of this account cut short?
+			if c, cerr := r.store.ClaimOf(ctx, id); cerr == nil && c.UserID == u.ID {
+				continue
+			}
+		}
+		if err != nil {
+			r.releaseAll(ctx, claimed, u.ID)
+			if errors.Is(err, store.ErrDuplicate) {
+				return nil, errChanged
+			}
+			return nil, err
+		}
+		claimed = append(claimed, id)
+	}
+	want := *u
+	for _, id := range ids {
+		setIdentity(&want, id)
+	}
+	var updated *store.User
+	var err error
+	if ids[0].Kind() == "phone" {
+		updated, err = r.store.SetPhone(ctx, u.ID, want.CountryCode, want.Phone, u.Phone, now)
+	} else {
+		updated, err = r.store.SetWeChat(ctx, u.ID, *want.WeChat, now)
+	}
+	if err != nil {
+		r.releaseAll(ctx, claimed, u.ID)
+		if errors.Is(err, store.ErrConflict) {
+			return nil, errChanged
+		}
+		return nil, err
+	}
+	if ids[0].Kind() == "phone" && u.HasPhone() {
+		r.releaseAll(ctx, []store.Identity{store.PhoneIdentity(u.CountryCode, u.Phone)}, u.ID)
+	}
+	return updated, nil
+}
+
+// othersOf leaves out of hs the claims of u itself: a claim of u that u
+// does not list is a link of u cut short, which linking it again finishes.
+func othersOf(hs map[store.Identity]holding, u *store.User) map[store.Identity]holding {
+	out := make(map[store.Identity]holding, len(hs))
+	for id, h := range hs {
+		if h.claim == nil || h.claim.UserID != u.ID {
+			out[id] = h
+		}
+	}
+	return out
+}
+
+// reload reads the account again after it changed under a request.
+func (r *Resolver) reload(ctx context.Context, u *store.User) (*store.User, error) {
+	fresh, err := r.store.UserByID(ctx, u.ID)
+	if errors.Is(err, store.ErrUserNotFound) || (err == nil && fresh.IsDeleted()) {
+		return nil, apierror.NotAuthenticated(errors.New("account deleted meanwhile"))
+	}
+	return fresh, err
+}
+
+// LinkPhone binds a verified mainland number to the account u, or replaces
+// its number (换绑). A number held by another account is ACCOUNT_CONFLICT.
+func (r *Resolver) LinkPhone(ctx context.Context, u *store.User, number string) (*store.User, error) {
+	p := store.PhoneIdentity(phone.CountryCode, number)
+	settle := r.settler()
+	for look := 0; look < maxLooks; look++ {
+		if u.Holds(p) {
+			return u, nil
+		}
+		hs, err := r.look(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		if unsettled, err := settle.settle(ctx, othersOf(hs, u)); unsettled || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if holder := hs[p].holder(); holder != nil && holder.ID != u.ID {
+			return nil, apierror.Conflict("phone")
+		}
+		old := u.Phone
+		linked, err := r.bind(ctx, u, []store.Identity{p})
+		if errors.Is(err, errChanged) {
+			if u, err = r.reload(ctx, u); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		log := logging.FromContext(ctx)
+		if old != "" {
+			log.Info("phone changed", "userId", u.ID.Hex(), "from", phone.Mask(old), "to", phone.Mask(number))
+		} else {
+			log.Info("phone linked", "userId", u.ID.Hex(), "phone", phone.Mask(number))
+		}
+		return linked, nil
+	}
+	return nil, apierror.Bug(errRaceLost)
+}
+
+// UnlinkPhone removes the account's phone number; LAST_IDENTITY when it
+// has no WeChat identity to log in with.
+func (r *Resolver) UnlinkPhone(ctx context.Context, u *store.User) (*store.User, error) {
+	for attempt := 0; attempt < 3; attempt++ {
+		switch {
+		case !u.HasPhone():
+			return u, nil
+		case !u.HasWeChat():
+			return nil, apierror.NoOtherIdentity()
+		}
+		updated, err := r.store.RemovePhone(ctx, u.ID, u.Phone, r.now())
+		if errors.Is(err, store.ErrConflict) {
+			if u, err = r.reload(ctx, u); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.releaseAll(ctx, []store.Identity{store.PhoneIdentity(u.CountryCode, u.Phone)}, u.ID)
+		logging.FromContext(ctx).Info("phone unlinked", "userId", u.ID.Hex(), "phone", phone.Mask(u.Phone))
+		return updated, nil
+	}
+	return nil, apierror.Bug(errRaceLost)
+}
+
+// LinkWeChat binds a WeChat user to the account u. ACCOUNT_CONFLICT when
+// the WeChat user belongs to another account, or u has another one.
+func (r *Resolver) LinkWeChat(ctx context.Context, u *store.User, wx store.WeChat) (*store.User, error) {
+	ids := wechatIDs(wx)
+	settle := r.settler()
+	for look := 0; look < maxLooks; look++ {
+		switch {
+		case u.Holds(store.OpenIDIdentity(wx.OpenID)):
+			return r.completeUnionID(ctx, u, wx)
+		case u.HasWeChat():
+			return nil, apierror.Conflict("wechat")
+		}
+		hs, err := r.look(ctx, ids...)
+		if err != nil {
+			return nil, err
+		}
+		if unsettled, err := settle.settle(ctx, othersOf(hs, u)); unsettled || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if holder := weChatHolder(hs, wx); holder != nil && holder.ID != u.ID {
+			return nil, apierror.Conflict("wechat")
+		}
+		linked, err := r.bind(ctx, u, ids)
+		if errors.Is(err, errChanged) {
+			if u, err = r.reload(ctx, u); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err == nil {
+			logging.FromContext(ctx).Info("WeChat linked", "userId", u.ID.Hex())
+		}
+		return linked, err
+	}
+	return nil, apierror.Bug(errRaceLost)
+}
+
+// UnlinkWeChat removes the account's WeChat identity; LAST_IDENTITY when it
+// has no phone number to log in with.
+func (r *Resolver) UnlinkWeChat(ctx context.Context, u *store.User) (*store.User, error) {
+	for attempt := 0; attempt < 3; attempt++ {
+		switch {
+		case !u.HasWeChat():
+			return u, nil
+		case !u.HasPhone():
+			return nil, apierror.NoOtherIdentity()
+		}
+		updated, err := r.store.RemoveWeChat(ctx, u.ID, u.WeChat.OpenID, r.now())
+		if errors.Is(err, store.ErrConflict) {
+			if u, err = r.reload(ctx, u); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.releaseAll(ctx, wechatIDs(*u.WeChat), u.ID)
+		logging.FromContext(ctx).Info("WeChat unlinked", "userId", u.ID.Hex())
+		return updated, nil
+	}
+	return nil, apierror.Bug(errRaceLost)
+}
+
+// Delete deletes the account u: it becomes a tombstone (its profile and
+// sessions gone, its tokens refused at once), then its identities are
+// released, free at once for a new account. A disabled account cannot
+// delete itself.
+func (r *Resolver) Delete(ctx context.Context, u *store.User) error {
+	gone, err := r.store.DeleteUser(ctx, u.ID, r.now())
+	if errors.Is(err, store.ErrConflict) {
+		fresh, err := r.reload(ctx, u)
+		if err != nil {
+			return err
+		}
+		if fresh.IsDisabled() {
+			return apierror.Disabled()
+		}
+		return apierror.Bug(errors.New("account could not be deleted, yet it is there and enabled"))
+	}
+	if err != nil {
+		return err
+	}
+	r.releaseAll(ctx, gone.Identities(), gone.ID)
+	logging.FromContext(ctx).Info("account deleted", "userId", gone.ID.Hex())
+	return nil
+}
+
+// HolderOfWeChat is the live account of a WeChat user (a wx.cloud caller),
+// settling what an interrupted request left on the way; nil when none.
+func (r *Resolver) HolderOfWeChat(ctx context.Context, wx store.WeChat) (*store.User, error) {
+	ids := wechatIDs(wx)
+	settle := r.settler()
+	for look := 0; look < maxLooks; look++ {
+		hs, err := r.look(ctx, ids...)
+		if err != nil {
+			return nil, err
+		}
+		if unsettled, err := settle.settle(ctx, hs); unsettled || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return weChatHolder(hs, wx), nil
+	}
+	return nil, apierror.Bug(errRaceLost)
+}
