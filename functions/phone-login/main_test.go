@@ -300,3 +300,100 @@ func TestMoreErrorCodes(t *testing.T) {
 		login(phoneLogin(env), number, "123456").Expect(t, 503, "SERVICE_UNAVAILABLE")
 	})
 }
+
+// A crash between two writes of a first login (the claim of the phone
+// written, the account not) leaves nothing unusable: the next login
+// finds the claim and completes the account.
+func TestFirstLoginCutShortIsCompletedByTheNext(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	env.SeedCode(number, "123456")
+	env.FailNextWrite("insert", "users")
+	login(f, number, "123456").Expect(t, 500, "INTERNAL")
+	holder := env.Holder(store.PhoneIdentity("86", number))
+	if holder == nil {
+		t.Fatal("the claim was not written before the account: nothing to repair")
+	}
+	env.Clock.Advance(time.Minute) // the interrupted request is long gone
+	env.SeedCode(number, "654321")
+	a := login(f, number, "654321").Expect(t, 200, "OK")
+	if a.Str("user.id") != holder.Hex() || a.Str("user.phone") != number {
+		t.Fatalf("next login: %s, want the claimed account %s", a.Raw, holder.Hex())
+	}
+	if n, _ := env.Store.CountUsers(t.Context(), bson.D{{Key: "phone", Value: number}}); n != 1 {
+		t.Fatalf("%d accounts with the phone, want 1", n)
+	}
+}
+
+// A crash before the claim leaves nothing at all: the next login creates
+// the account.
+func TestFirstLoginCutShortBeforeTheClaim(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	env.SeedCode(number, "123456")
+	env.FailNextWrite("insert", "identities")
+	login(f, number, "123456").Expect(t, 500, "INTERNAL")
+	if env.Holder(store.PhoneIdentity("86", number)) != nil {
+		t.Fatal("a claim was left")
+	}
+	env.SeedCode(number, "654321")
+	login(f, number, "654321").Expect(t, 200, "OK")
+}
+
+func loginWith(env *functest.Env, f *functest.Function, phone, code, openid string) *functest.Answer {
+	wx := env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: openid})
+	return f.Post("/phone-login", functest.Body("phone", phone, "code", code, "loginCode", wx), "")
+}
+
+// Most mini-programs sign people up with WeChat first: their phone-login
+// with a loginCode binds the phone to that account, never a second one.
+func TestLoginCodeOfAWeChatOnlyAccountBindsThePhoneToIt(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	wxAcct := env.SignUp(func(u *store.User) { u.WeChat = &store.WeChat{OpenID: "o-first"} })
+	env.SeedCode(number, "123456")
+	a := loginWith(env, f, number, "123456", "o-first").Expect(t, 200, "OK")
+	if a.Str("user.id") != wxAcct.User.ID.Hex() || a.Get("isNewUser") != false || a.Str("user.phone") != number {
+		t.Fatalf("login: %s", a.Raw)
+	}
+	if n, _ := env.Store.CountUsers(t.Context(), bson.D{}); n != 1 {
+		t.Fatalf("%d accounts for one person", n)
+	}
+	// A wx.cloud caller the same.
+	cloud := env.SignUp(func(u *store.User) { u.WeChat = &store.WeChat{OpenID: "o-cloud-first"} })
+	env.SeedCode("13900139000", "654321")
+	b := f.Direct(map[string]any{"phone": "13900139000", "code": "654321",
+		"userInfo": map[string]any{"appId": functest.AppID, "openId": "o-cloud-first"}}).Expect(t, 0, "OK")
+	if b.Str("user.id") != cloud.User.ID.Hex() || b.Str("user.phone") != "13900139000" {
+		t.Fatalf("wx.cloud login: %s", b.Raw)
+	}
+}
+
+func TestLoginCodeOfAPhoneOnlyAccountBindsWeChatToIt(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	acct := env.SignUp(func(u *store.User) { u.CountryCode, u.Phone = "86", number })
+	env.SeedCode(number, "123456")
+	a := loginWith(env, f, number, "123456", "o-later").Expect(t, 200, "OK")
+	if a.Str("user.id") != acct.User.ID.Hex() || a.Get("user.wechatBound") != true {
+		t.Fatalf("login: %s", a.Raw)
+	}
+}
+
+func TestLoginCodeOfAnAccountWithAnotherPhone(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	wxAcct := env.SignUp(func(u *store.User) {
+		u.CountryCode, u.Phone, u.WeChat = "86", "13900139000", &store.WeChat{OpenID: "o-has"}
+	})
+	env.SeedCode(number, "123456")
+	a := loginWith(env, f, number, "123456", "o-has").Expect(t, 200, "OK")
+	// This number is the person's too, but the WeChat account has its own:
+	// the number gets an account of its own, the WeChat one is unchanged.
+	if a.Str("user.id") == wxAcct.User.ID.Hex() || a.Get("isNewUser") != true || a.Get("user.wechatBound") != false {
+		t.Fatalf("login: %s", a.Raw)
+	}
+	if u := env.User(wxAcct.User.ID); u.Phone != "13900139000" {
+		t.Fatalf("the WeChat account changed: %+v", u)
+	}
+}

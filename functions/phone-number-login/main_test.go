@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wxauth/scf-auth/pkg/functest"
 	"github.com/wxauth/scf-auth/pkg/mongotest"
@@ -264,4 +265,33 @@ func TestDirectInvocation(t *testing.T) {
 	// Legacy data needs the login's session key, so a loginCode even here.
 	f.Direct(map[string]any{"encryptedData": "AAAA", "iv": "AAAA", "userInfo": caller}).Expect(t, 0, "INVALID_REQUEST").Field(t, "loginCode")
 	f.Direct(map[string]any{"phoneCode": "p", "userInfo": map[string]any{"appId": "wxother", "openId": "o"}}).Expect(t, 0, "INVALID_REQUEST").Field(t, "loginCode")
+}
+
+// A first login cut short after both claims, before the account, is
+// completed by the next one with both identities.
+func TestFirstLoginCutShortIsCompletedByTheNext(t *testing.T) {
+	env := functest.New(t)
+	f := pnLogin(env)
+	env.FailNextWrite("insert", "users")
+	tap(env, f, "o-cut", number).Expect(t, 500, "INTERNAL")
+	holder := env.Holder(store.PhoneIdentity("86", number))
+	if holder == nil || *env.Holder(store.OpenIDIdentity("o-cut")) != *holder {
+		t.Fatal("claims not left as a creation cut short leaves them")
+	}
+	env.Clock.Advance(time.Minute)
+	a := tap(env, f, "o-cut", number).Expect(t, 200, "OK")
+	u := env.User(*holder)
+	if a.Str("user.id") != holder.Hex() || u.Phone != number || !u.HasWeChat() {
+		t.Fatalf("next login: %s, stored %+v", a.Raw, u)
+	}
+}
+
+// The account of a phone-number login is noted beside the phone's SMS
+// state, so that send-sms can refuse the phone of a disabled account.
+func TestAccountIsNotedForSendSMS(t *testing.T) {
+	env := functest.New(t)
+	a := tap(env, pnLogin(env), "o-note", number).Expect(t, 200, "OK")
+	if got := env.PhoneSMS(number).UserID; got == nil || got.Hex() != a.Str("user.id") {
+		t.Fatalf("phone's SMS state names %v, want %s", got, a.Str("user.id"))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -235,4 +236,23 @@ func TestDisabledAccount(t *testing.T) {
 	f := wxLogin(env)
 	env.SignUp(func(u *store.User) { u.WeChat, u.Disabled = &store.WeChat{OpenID: "o-banned"}, true })
 	login(env, f, wechatsim.Identity{OpenID: "o-banned"}).Expect(t, 403, "ACCOUNT_DISABLED")
+}
+
+// A first login cut short after the claim of the openid is completed by
+// the next login of that WeChat user.
+func TestFirstLoginCutShortIsCompletedByTheNext(t *testing.T) {
+	env := functest.New(t)
+	f := wxLogin(env)
+	env.FailNextWrite("insert", "users")
+	login(env, f, wechatsim.Identity{OpenID: "o-cut", UnionID: "u-cut"}).Expect(t, 500, "INTERNAL")
+	holder := env.Holder(store.OpenIDIdentity("o-cut"))
+	if holder == nil {
+		t.Fatal("no claim left to repair")
+	}
+	env.Clock.Advance(time.Minute)
+	a := login(env, f, wechatsim.Identity{OpenID: "o-cut", UnionID: "u-cut"}).Expect(t, 200, "OK")
+	u := env.User(*holder)
+	if a.Str("user.id") != holder.Hex() || !u.HasWeChat() || u.WeChat.UnionID != "u-cut" {
+		t.Fatalf("next login: %s, stored %+v", a.Raw, u)
+	}
 }

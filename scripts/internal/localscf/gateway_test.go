@@ -193,3 +193,90 @@ func TestColdStart(t *testing.T) {
 		t.Fatalf("cold start %v", s.procs["profile"].ColdStart)
 	}
 }
+
+// TestOnePersonOneAccountAcrossLoginPaths races one person's first logins
+// on every path at once: a phone-login with a loginCode, wx-logins and
+// phone-number logins. They all end in one account holding the phone and
+// the WeChat identity.
+func TestOnePersonOneAccountAcrossLoginPaths(t *testing.T) {
+	s := newStack(t)
+	const phone = "13800138000"
+	s.call(t, "POST", "/send-sms", `{"phone":"`+phone+`"}`, "").expect(t, 200, "OK")
+	person := wechatsim.Identity{OpenID: "o-one", UnionID: "u-one"}
+	bodies := map[string][]string{
+		"/phone-login": {`{"phone":"` + phone + `","code":"` + s.sms.LastCodeFor(phone) + `","loginCode":"` + s.sim.NewLoginCode(person) + `"}`},
+	}
+	for i := 0; i < 10; i++ {
+		bodies["/wx-login"] = append(bodies["/wx-login"], `{"code":"`+s.sim.NewLoginCode(person)+`"}`)
+	}
+	for i := 0; i < 9; i++ {
+		bodies["/phone-number-login"] = append(bodies["/phone-number-login"],
+			`{"loginCode":"`+s.sim.NewLoginCode(person)+`","phoneCode":"`+s.sim.NewPhoneCode("86", phone)+`"}`)
+	}
+	var mu sync.Mutex
+	var replies []reply
+	var wg sync.WaitGroup
+	for path, list := range bodies {
+		for _, body := range list {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := s.call(t, "POST", path, body, "")
+				mu.Lock()
+				replies = append(replies, r)
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	ids, created := map[string]bool{}, 0
+	for _, r := range replies {
+		if r.Code != "OK" {
+			t.Fatalf("a login answered %d %s %v", r.status, r.Code, r.Data)
+		}
+		user := r.Data["user"].(map[string]any)
+		ids[user["id"].(string)] = true
+		if r.Data["isNewUser"] == true {
+			created++
+		}
+	}
+	if len(ids) != 1 || created != 1 {
+		t.Fatalf("%d accounts, %d answers said new; want one of each", len(ids), created)
+	}
+	// The account holds both identities: a last login shows it.
+	last := s.call(t, "POST", "/phone-number-login",
+		`{"loginCode":"`+s.sim.NewLoginCode(person)+`","phoneCode":"`+s.sim.NewPhoneCode("86", phone)+`"}`, "").expect(t, 200, "OK")
+	user := last.Data["user"].(map[string]any)
+	if !ids[user["id"].(string)] || user["phone"] != phone || user["wechatBound"] != true {
+		t.Fatalf("account after the race: %v", user)
+	}
+}
+
+// TestLinkRacingALoginWithThatPhone races a WeChat account binding a
+// number with a phone-login of that number, both with its code: one
+// account ends up with the number, never two.
+func TestLinkRacingALoginWithThatPhone(t *testing.T) {
+	for round := 0; round < 3; round++ {
+		s := newStack(t)
+		const phone = "13800138000"
+		wx := s.call(t, "POST", "/wx-login", `{"code":"`+s.sim.NewLoginCode(wechatsim.Identity{OpenID: "o-link"})+`"}`, "").expect(t, 200, "OK")
+		s.call(t, "POST", "/send-sms", `{"phone":"`+phone+`"}`, "").expect(t, 200, "OK")
+		body := `{"phone":"` + phone + `","code":"` + s.sms.LastCodeFor(phone) + `"}`
+		var link, login reply
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); link = s.call(t, "POST", "/profile/phone", body, wx.str("accessToken")) }()
+		go func() { defer wg.Done(); login = s.call(t, "POST", "/phone-login", body, "") }()
+		wg.Wait()
+		holders := 0
+		if link.Code == "OK" {
+			holders++
+		}
+		if login.Code == "OK" && login.Data["user"].(map[string]any)["id"] != wx.Data["user"].(map[string]any)["id"] {
+			holders++
+		}
+		if holders != 1 {
+			t.Fatalf("link %s, login %s: %d accounts got the number, want 1", link.Code, login.Code, holders)
+		}
+	}
+}
