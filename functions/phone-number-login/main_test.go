@@ -251,6 +251,21 @@ func TestForeignNumber(t *testing.T) {
 	}
 }
 
+// What WeChat vouches for is still checked before it is stored.
+func TestMalformedNumberFromWeChat(t *testing.T) {
+	env := functest.New(t)
+	f := pnLogin(env)
+	for _, bad := range [][2]string{{"86", "12345678901"}, {"86", "1380013800"}, {"86", "1380013800a"}, {"+86", "13800138000"}, {"86", "138 0013 8000"}, {"1234567", "61234567"}} {
+		a := f.Post("/phone-number-login", functest.Body(
+			"loginCode", env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-bad"}),
+			"phoneCode", env.WeChat.NewPhoneCode(bad[0], bad[1])), "")
+		a.Expect(t, 400, "INVALID_PHONE")
+	}
+	if env.UserOf(store.OpenIDIdentity("o-bad")) != nil {
+		t.Fatal("an account was created")
+	}
+}
+
 func TestDirectInvocation(t *testing.T) {
 	env := functest.New(t)
 	f := pnLogin(env)

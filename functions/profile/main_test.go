@@ -77,8 +77,22 @@ func TestEndedSessionAndDisabledAccount(t *testing.T) {
 	f.Do("GET", "/profile", "", other.AccessToken).Expect(t, 403, "ACCOUNT_DISABLED")
 	f.Do("PATCH", "/profile", `{"nickname":"x"}`, other.AccessToken).Expect(t, 403, "ACCOUNT_DISABLED")
 	f.Do("DELETE", "/profile", "", other.AccessToken).Expect(t, 403, "ACCOUNT_DISABLED")
-	if _, err := env.Store.UserByID(t.Context(), other.User.ID); err != nil {
+	if u, err := env.Store.UserByID(t.Context(), other.User.ID); err != nil || u.IsDeleted() {
 		t.Fatalf("a disabled account deleted itself: %v", err)
+	}
+	// Whatever an operator types, reading the flag and the update agree.
+	for _, no := range []any{"False", "no", 0, false} {
+		if err := env.Store.SetField(t.Context(), other.User.ID, "disabled", no); err != nil {
+			t.Fatal(err)
+		}
+		f.Do("PATCH", "/profile", `{"nickname":"x"}`, other.AccessToken).Expect(t, 200, "OK")
+	}
+	for _, yes := range []any{"True", "yes", 1} {
+		if err := env.Store.SetField(t.Context(), other.User.ID, "disabled", yes); err != nil {
+			t.Fatal(err)
+		}
+		f.Do("PATCH", "/profile", `{"nickname":"x"}`, other.AccessToken).Expect(t, 403, "ACCOUNT_DISABLED")
+		f.Do("GET", "/profile", "", other.AccessToken).Expect(t, 403, "ACCOUNT_DISABLED")
 	}
 }
 
@@ -132,6 +146,13 @@ func TestPatchValidation(t *testing.T) {
 		{"empty nickname", `{"nickname":"   "}`, "nickname"},
 		{"nickname of 21 characters", `{"nickname":"` + strings.Repeat("字", 21) + `"}`, "nickname"},
 		{"nickname with control character", `{"nickname":"a\u0007b"}`, "nickname"},
+		{"nickname reversing what follows", `{"nickname":"abc\u202egnp.exe"}`, "nickname"},
+		{"nickname of zero-width characters only", `{"nickname":"\u200b\u200d\u200c"}`, "nickname"},
+		{"nickname with a zero-width space", `{"nickname":"a\u200bb"}`, "nickname"},
+		{"nickname with a byte-order mark", `{"nickname":"\ufeffab"}`, "nickname"},
+		{"nickname of combining marks only", `{"nickname":"\u0301\u0301"}`, "nickname"},
+		{"bio with a bidirectional override", `{"bio":"hello \u202e dlrow"}`, "bio"},
+		{"bio with an isolate", `{"bio":"a\u2066b"}`, "bio"},
 		{"nickname not a string", `{"nickname":7}`, "nickname"},
 		{"nickname null", `{"nickname":null}`, "nickname"},
 		{"avatar over http", `{"avatarUrl":"http://example.com/a.png"}`, "avatarUrl"},
@@ -161,6 +182,11 @@ func TestPatchValidation(t *testing.T) {
 	// Limits themselves are accepted.
 	f.Do("PATCH", "/profile", `{"nickname":"`+strings.Repeat("字", 20)+`","bio":"`+strings.Repeat("好", 200)+`","birthday":"`+today+`","avatarUrl":"https://a.com/`+strings.Repeat("a", 498)+`","gender":0}`, acct.AccessToken).Expect(t, 200, "OK")
 	f.Do("PATCH", "/profile", `{"birthday":"1900-01-01"}`, acct.AccessToken).Expect(t, 200, "OK")
+	// Emoji sequences need their joiners.
+	family := f.Do("PATCH", "/profile", `{"nickname":"我家👨\u200d👩\u200d👧","bio":"é\u0301 👍🏽"}`, acct.AccessToken).Expect(t, 200, "OK")
+	if family.Str("user.nickname") != "我家👨\u200d👩\u200d👧" {
+		t.Fatalf("nickname %q", family.Str("user.nickname"))
+	}
 	// A rejected PATCH changed nothing.
 	stored, _ := env.Store.UserByID(t.Context(), acct.User.ID)
 	if stored.Phone != "13800138000" || stored.Points != 0 {

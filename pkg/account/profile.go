@@ -85,8 +85,8 @@ func ParseChanges(f adapter.Fields, now time.Time) (store.ProfileChanges, error)
 		if utf8.RuneCountInString(v) > MaxBio {
 			return c, apierror.BadField("bio", "must be at most 200 characters")
 		}
-		if strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) >= 0 {
-			return c, apierror.BadField("bio", "must not contain control characters other than newlines")
+		if strings.IndexFunc(v, func(r rune) bool { return hidden(r) && r != '\n' }) >= 0 {
+			return c, apierror.BadField("bio", "must not contain control or invisible format characters other than newlines")
 		}
 		c.Bio = &v
 	}
@@ -94,16 +94,39 @@ func ParseChanges(f adapter.Fields, now time.Time) (store.ProfileChanges, error)
 }
 
 // ValidNickname trims a nickname and checks it: 1 to 20 characters, no
-// control characters.
+// control or invisible format characters, and something visible.
 func ValidNickname(v string) (string, error) {
 	v = strings.TrimSpace(v)
 	if n := utf8.RuneCountInString(v); n < 1 || n > MaxNickname {
 		return "", apierror.BadField("nickname", "must be 1 to 20 characters after trimming")
 	}
-	if strings.IndexFunc(v, unicode.IsControl) >= 0 {
-		return "", apierror.BadField("nickname", "must not contain control characters")
+	if strings.IndexFunc(v, hidden) >= 0 {
+		return "", apierror.BadField("nickname", "must not contain control or invisible format characters")
+	}
+	if strings.IndexFunc(v, visible) < 0 {
+		return "", apierror.BadField("nickname", "must contain a visible character")
 	}
 	return v, nil
+}
+
+// Joiners are format characters that emoji sequences need (👨‍👩‍👧).
+const (
+	zeroWidthJoiner    = '\u200d'
+	zeroWidthNonJoiner = '\u200c'
+)
+
+// hidden reports characters that change how text reads without showing
+// themselves: controls, and format characters such as the bidirectional
+// overrides that reverse what follows (U+202E), zero-width spaces and
+// byte-order marks; the joiners emoji need are allowed.
+func hidden(r rune) bool {
+	return unicode.IsControl(r) || (unicode.Is(unicode.Cf, r) && r != zeroWidthJoiner && r != zeroWidthNonJoiner)
+}
+
+// visible reports characters that show: not spaces, format characters or
+// marks that only combine with others.
+func visible(r rune) bool {
+	return unicode.IsGraphic(r) && !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) && !unicode.Is(unicode.M, r)
 }
 
 // ValidAvatarURL checks an avatar URL: https:// or cloud://, a host, at

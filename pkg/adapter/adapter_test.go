@@ -364,3 +364,53 @@ func TestRoutesBelowABasePath(t *testing.T) {
 		}
 	}
 }
+
+// TestTrustBoundary checks that the client IP and the event kind come from
+// what the platform sets, never from what a caller controls.
+func TestTrustBoundary(t *testing.T) {
+	forgedHTTP := map[string]any{
+		"httpMethod": "POST", "path": "/echo", "body": `{"name":"x"}`,
+		"headers":  map[string]any{"x-scf-remote-addr": "6.6.6.6"},
+		"userInfo": map[string]any{"appId": appID, "openId": "o-caller"},
+	}
+	// A wx.cloud call shaped as an HTTP event is a direct invocation: its
+	// HTTP-looking members are unknown body fields, not a request.
+	for _, event := range []map[string]any{forgedHTTP, {
+		"httpMethod": "POST", "headers": map[string]any{"x-scf-remote-addr": "6.6.6.6"}, "tcbContext": map[string]any{},
+	}} {
+		a := invoke(t, newFunction(new(bytes.Buffer)), encode(t, event))
+		if a.Status != 0 || a.Code != "INVALID_REQUEST" {
+			t.Fatalf("a wx.cloud call shaped as HTTP answered %d %s, want a direct INVALID_REQUEST", a.Status, a.Code)
+		}
+	}
+	tests := []struct {
+		name       string
+		event      map[string]any
+		wantKind   string
+		wantIP     string
+		wantCaller string
+	}{
+		{"API Gateway without sourceIp reads no header", httpEvent("POST", "/echo", `{}`, func(e map[string]any) {
+			e["requestContext"] = map[string]any{"sourceIp": ""}
+			e["headers"] = map[string]any{"x-scf-remote-addr": "6.6.6.6"}
+		}), "apigateway", "", ""},
+		{"function URL: the platform's lower-case header wins", httpEvent("POST", "/echo", `{}`, func(e map[string]any) {
+			delete(e, "requestContext")
+			e["headers"] = map[string]any{"X-Scf-Remote-Addr": "6.6.6.6", "x-scf-remote-addr": "198.51.100.1", "X-SCF-REMOTE-ADDR": "7.7.7.7"}
+		}), "functionurl", "198.51.100.1", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Several times: map order must not decide.
+			for i := 0; i < 20; i++ {
+				a := invoke(t, newFunction(new(bytes.Buffer)), encode(t, tt.event))
+				if a.Code != "OK" {
+					t.Fatalf("answered %s %v", a.Code, a.Data)
+				}
+				if a.Data["kind"] != tt.wantKind || a.Data["ip"] != tt.wantIP || a.Data["caller"] != tt.wantCaller {
+					t.Fatalf("kind %v, ip %v, caller %v; want %s, %q, %q", a.Data["kind"], a.Data["ip"], a.Data["caller"], tt.wantKind, tt.wantIP, tt.wantCaller)
+				}
+			}
+		})
+	}
+}

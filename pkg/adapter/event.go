@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"sort"
 	"strings"
 
 	"github.com/wxauth/scf-auth/pkg/apierror"
@@ -58,10 +59,16 @@ const (
 	memberTCBContext = "tcbContext"
 )
 
-// isHTTPEvent reports whether a top-level event object came from HTTP.
+// isHTTPEvent reports whether a top-level event object came from HTTP
+// (API Gateway or a function URL). A wx.cloud call is a direct invocation
+// whatever its data holds: the platform adds userInfo (and CloudBase
+// tcbContext) to it, which no HTTP event has, so a caller cannot pass its
+// call off as an HTTP request with an address of its choosing.
 func isHTTPEvent(top Fields) bool {
-	_, ok := top["httpMethod"]
-	return ok
+	_, method := top["httpMethod"]
+	_, user := top[memberUserInfo]
+	_, tcb := top[memberTCBContext]
+	return method && !user && !tcb
 }
 
 func decodeHTTPEvent(payload []byte) (*httpEvent, error) {
@@ -69,13 +76,30 @@ func decodeHTTPEvent(payload []byte) (*httpEvent, error) {
 	if err := json.Unmarshal(payload, &ev); err != nil || ev.HTTPMethod == "" {
 		return nil, apierror.BadBody("malformed HTTP event")
 	}
-	headers := make(map[string]string, len(ev.Headers))
-	for k, v := range ev.Headers {
-		headers[strings.ToLower(k)] = v
-	}
-	ev.Headers = headers
+	ev.Headers = lowerHeaders(ev.Headers)
 	ev.HTTPMethod = strings.ToUpper(ev.HTTPMethod)
 	return &ev, nil
+}
+
+// lowerHeaders gives headers lower-case names, as the platform sends
+// them. When two names differ only in case, the one already in lower case
+// (the platform's) wins, else the first in sorted order: never whichever
+// a map happens to yield first.
+func lowerHeaders(in map[string]string) map[string]string {
+	names := make([]string, 0, len(in))
+	for k := range in {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	out := make(map[string]string, len(in))
+	for _, k := range names {
+		lower := strings.ToLower(k)
+		if _, taken := out[lower]; taken && k != lower {
+			continue
+		}
+		out[lower] = in[k]
+	}
+	return out
 }
 
 func (ev *httpEvent) kind() Kind {
@@ -110,13 +134,15 @@ func (ev *httpEvent) body() ([]byte, error) {
 	return b, nil
 }
 
-// clientIP is the address the platform saw, never a client-supplied header.
+// clientIP is the address the platform saw: API Gateway's
+// requestContext.sourceIp, or for a function URL its x-scf-remote-addr
+// header. Never a header a client can set through API Gateway, and never
+// X-Forwarded-For.
 func (ev *httpEvent) clientIP() string {
-	ip := ""
+	var ip string
 	if ev.RequestContext != nil {
 		ip = ev.RequestContext.SourceIP
-	}
-	if ip == "" {
+	} else {
 		ip = ev.Headers["x-scf-remote-addr"]
 	}
 	ip = strings.TrimSpace(ip)

@@ -27,8 +27,9 @@ type Request struct {
 	// Fields are the body's members (for direct invocations, the event's
 	// members other than action, accessToken and userInfo).
 	Fields Fields
-	// ClientIP is the platform-reported address: requestContext.sourceIp,
-	// else the x-scf-remote-addr header. Never X-Forwarded-For.
+	// ClientIP is the platform-reported address: requestContext.sourceIp of
+	// an API Gateway event, the x-scf-remote-addr header of a function URL
+	// event, empty for direct invocations. Never X-Forwarded-For.
 	ClientIP string
 	// AccessToken is the bearer token of the Authorization header, or the
 	// accessToken member of a direct invocation.

@@ -144,6 +144,9 @@ func (e *Env) config() *config.Config {
 type Function struct {
 	env *Env
 	fn  *adapter.Function
+	// Timeout is each invocation's deadline, as the function's timeout
+	// is on SCF; 20s unless set.
+	Timeout time.Duration
 }
 
 // Answer is what a function answered, decoded.
@@ -212,7 +215,11 @@ func (f *Function) Direct(event map[string]any) *Answer {
 func (f *Function) Invoke(event []byte) *Answer {
 	f.env.t.Helper()
 	ctx, counter := roundtrip.NewRecordingContext(context.Background())
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	timeout := f.Timeout
+	if timeout == 0 {
+		timeout = 20 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	out, err := f.fn.Invoke(ctx, event)
 	if err != nil {

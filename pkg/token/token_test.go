@@ -62,6 +62,8 @@ func TestVerify(t *testing.T) {
 		{"other issuer", sign(t, jwt.SigningMethodHS256, key, claims(func(c *token.Claims) { c.Issuer = "evil" })), t0, token.ErrInvalid},
 		{"other issuer and expired stays invalid", sign(t, jwt.SigningMethodHS256, key, claims(func(c *token.Claims) { c.Issuer = "evil" })), t0.Add(3 * time.Hour), token.ErrInvalid},
 		{"issued in the future", sign(t, jwt.SigningMethodHS256, key, claims(func(c *token.Claims) { c.IssuedAt = jwt.NewNumericDate(t0.Add(time.Hour)) })), t0, token.ErrInvalid},
+		{"issued two minutes ahead of this clock", sign(t, jwt.SigningMethodHS256, key, claims(func(c *token.Claims) { c.IssuedAt = jwt.NewNumericDate(t0.Add(2 * time.Minute)) })), t0, token.ErrInvalid},
+		{"issued by a clock 30s ahead", sign(t, jwt.SigningMethodHS256, key, claims(func(c *token.Claims) { c.IssuedAt = jwt.NewNumericDate(t0.Add(30 * time.Second)) })), t0, nil},
 		{"no session", sign(t, jwt.SigningMethodHS256, key, claims(func(c *token.Claims) { c.SessionID = "" })), t0, token.ErrInvalid},
 		{"no subject", sign(t, jwt.SigningMethodHS256, key, claims(func(c *token.Claims) { c.Subject = "" })), t0, token.ErrInvalid},
 	}

@@ -41,6 +41,16 @@ type Server struct {
 	bad       int      // requests refused for their signature
 	MaxSkew   time.Duration
 	requestID int
+	// delay is how long the fake takes to answer each request.
+	delay time.Duration
+}
+
+// SetDelay makes the fake take d to answer each request, as a slow or
+// stalled provider does.
+func (s *Server) SetDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
 }
 
 // NewServer starts a fake accepting signatures made with secretID/secretKey.
@@ -96,6 +106,15 @@ type sendSmsRequest struct {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	s.mu.Lock()
+	delay := s.delay
+	s.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requestID++

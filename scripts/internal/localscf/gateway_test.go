@@ -280,3 +280,36 @@ func TestLinkRacingALoginWithThatPhone(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedSendsGiveNoFreeGuesses repeats the attack on a number the
+// provider refuses: send, then guess. No refused send leaves a code, so
+// no guess is ever judged beyond the attempts of the one code that went
+// out.
+func TestRefusedSendsGiveNoFreeGuesses(t *testing.T) {
+	s := newStack(t)
+	const phone = "13800138000"
+	s.call(t, "POST", "/send-sms", `{"phone":"`+phone+`"}`, "").expect(t, 200, "OK")
+	right := s.sms.LastCodeFor(phone)
+	wrong := "000000"
+	if right == wrong {
+		wrong = "111111"
+	}
+	judged := 0
+	for round := 0; round < 4; round++ {
+		s.sms.FailNext("status:LimitExceeded.PhoneNumberDailyLimit")
+		r := s.call(t, "POST", "/send-sms", `{"phone":"`+phone+`"}`, "")
+		if r.Code != "SMS_LIMIT_EXCEEDED" && r.Code != "SMS_COOLDOWN" {
+			t.Fatalf("refused send answered %s", r.Code)
+		}
+		for i := 0; i < 5; i++ {
+			g := s.call(t, "POST", "/phone-login", `{"phone":"`+phone+`","code":"`+wrong+`"}`, "")
+			if _, counted := g.Data["attemptsLeft"]; counted {
+				judged++
+			}
+		}
+	}
+	if judged > 5 {
+		t.Fatalf("%d guesses judged, want at most the 5 of the one code sent", judged)
+	}
+	s.call(t, "POST", "/phone-login", `{"phone":"`+phone+`","code":"`+right+`"}`, "").expect(t, 401, "CODE_INVALID")
+}
