@@ -78,6 +78,15 @@ func run(args []string) error {
 
 // serve runs the gateway until ctx ends.
 func serve(ctx context.Context, root, dataDir, addr string) error {
+	// The address first: a port in use is said at once, not after a build.
+	l, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s is already in use: pick another with -addr, e.g. go run ./scripts/dev -addr 127.0.0.1:9001", addr)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (change it with -addr): %w", addr, err)
+	}
+	defer l.Close()
 	logs := &codeHighlighter{out: os.Stdout}
 	names, procs, env, err := start(ctx, root, dataDir, logs, nil)
 	if err != nil {
@@ -86,15 +95,11 @@ func serve(ctx context.Context, root, dataDir, addr string) error {
 	defer env.Close()
 	defer stopAll(procs)
 
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
 	gw := &localscf.Gateway{Functions: procs, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
 
-	banner(os.Stdout, "http://"+l.Addr().String(), names, procs, env)
+	banner(os.Stdout, "http://"+l.Addr().String(), dataDir, names, procs, env)
 	<-ctx.Done()
 	fmt.Println("\nstopping…")
 	shutdown, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -177,15 +182,18 @@ func stopAll(procs map[string]*localscf.Process) {
 	wg.Wait()
 }
 
-func banner(w io.Writer, base string, names []string, procs map[string]*localscf.Process, env *localscf.Environment) {
+// routes are what each function answers, for the banner.
+var routes = map[string]string{
+	"send-sms": "POST /send-sms", "phone-login": "POST /phone-login", "wx-login": "POST /wx-login",
+	"phone-number-login": "POST /phone-number-login",
+	"profile":            "GET|PATCH|PUT|DELETE /profile, POST|DELETE /profile/phone, POST|DELETE /profile/wechat",
+	"token":              "POST /token/refresh, POST /token/logout",
+}
+
+func banner(w io.Writer, base, dataDir string, names []string, procs map[string]*localscf.Process, env *localscf.Environment) {
 	fmt.Fprintf(w, "\nscf-auth local gateway on %s\n\n", base)
-	routes := map[string]string{
-		"send-sms": "POST /send-sms", "phone-login": "POST /phone-login", "wx-login": "POST /wx-login",
-		"phone-number-login": "POST /phone-number-login", "profile": "GET|PATCH|PUT|DELETE /profile",
-		"token": "POST /token/refresh, POST /token/logout",
-	}
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-20s %-42s pid %d\n", n, routes[n], procs[n].PID())
+		fmt.Fprintf(w, "  %-20s pid %-7d %s\n", n, procs[n].PID(), routes[n])
 	}
 	notes := append([]string(nil), env.Notes...)
 	sort.Strings(notes)
@@ -193,9 +201,17 @@ func banner(w io.Writer, base string, names []string, procs map[string]*localscf
 	for _, n := range notes {
 		fmt.Fprintln(w, "  "+n)
 	}
+	fmt.Fprintf(w, "\ndata folder: %s (delete it to start afresh)\n", dataDir)
+	if env.Vars["SMS_PROVIDER"] == "console" {
+		fmt.Fprintln(w, "SMS codes: printed below as  >>> SMS code for 138****8000: 123456 <<<")
+	}
 	if env.SimURL != "" {
-		fmt.Fprintf(w, "\nWeChat simulator: send code \"dev:<name>:<anything unique>\" to /wx-login, or mint codes:\n")
-		fmt.Fprintf(w, "  curl '%s/sim/login?user=alice'   curl '%s/sim/phone?number=13800138000'\n", env.SimURL, env.SimURL)
+		fmt.Fprintf(w, "WeChat codes: \"dev:<name>:<anything unique>\" (wx.login) and \"dev:<11 digits>:<anything unique>\" (getPhoneNumber),\n")
+		fmt.Fprintf(w, "  each good once; or mint them: curl '%s/sim/login?user=alice'   curl '%s/sim/phone?number=13800138000'\n", env.SimURL, env.SimURL)
+	}
+	if env.CaptchaTicket != "" {
+		fmt.Fprintf(w, "captcha: send \"captchaTicket\":%q when asked (CAPTCHA_REQUIRED); each ticket works once, so then %q, %q…\n",
+			env.CaptchaTicket, env.CaptchaTicket+"-2", env.CaptchaTicket+"-3")
 	}
 	fmt.Fprintf(w, "\ntry:  curl -s %s/send-sms -d '{\"phone\":\"13800138000\"}'\n\nCtrl-C stops everything.\n\n", base)
 }

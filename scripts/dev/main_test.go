@@ -32,7 +32,7 @@ func TestNewcomerCommand(t *testing.T) {
 	addr := freeAddr(t)
 	cmd := exec.Command(bin, "-addr", addr, "-data", filepath.Join(dir, "data"))
 	cmd.Dir = "../.."
-	cmd.Env = withoutOverrides(os.Environ())
+	cmd.Env = append(withoutOverrides(os.Environ()), "CAPTCHA_MODE=adaptive")
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
@@ -48,7 +48,12 @@ func TestNewcomerCommand(t *testing.T) {
 		}
 		close(lines)
 	}()
-	waitFor(t, lines, "Ctrl-C stops everything", 5*time.Minute)
+	var shown []string
+	for _, want := range []string{"local gateway on http://" + addr, "data folder: " + filepath.Join(dir, "data"),
+		"SMS codes: printed below", `"dev:<name>:<anything unique>"`, `"captchaTicket":"dev-ok"`, "Ctrl-C stops everything"} {
+		shown = append(shown, waitFor(t, lines, want, 5*time.Minute))
+	}
+	t.Logf("banner lines:\n%s", strings.Join(shown, "\n"))
 
 	base := "http://" + addr
 	post(t, base+"/send-sms", `{"phone":"13800138000"}`, 200)
@@ -74,13 +79,39 @@ func TestNewcomerCommand(t *testing.T) {
 	}
 }
 
+// TestPortInUse: a port already taken is said at once, in one line that
+// names the flag to change it.
+func TestPortInUse(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "dev")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-addr", taken.Addr().String(), "-data", filepath.Join(dir, "data"))
+	cmd.Dir = "../.."
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatal("started on a port in use")
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "in use") || !strings.Contains(lines[0], "-addr") {
+		t.Fatalf("want one line naming -addr, got:\n%s", out)
+	}
+}
+
 // withoutOverrides drops variables that would replace the local stand-ins.
 func withoutOverrides(env []string) []string {
 	var out []string
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
-		case "MONGODB_URI", "WECHAT_API_BASE", "SMS_PROVIDER", "JWT_SECRET", "WECHAT_APPID", "WECHAT_SECRET":
+		case "MONGODB_URI", "WECHAT_API_BASE", "SMS_PROVIDER", "JWT_SECRET", "WECHAT_APPID", "WECHAT_SECRET",
+			"CAPTCHA_MODE", "CAPTCHA_APP_ID", "CAPTCHA_APP_SECRET_KEY", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY":
 			continue
 		}
 		out = append(out, kv)

@@ -5,18 +5,16 @@
 package smstest
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wxauth/scf-auth/pkg/tencentcloud/tc3test"
 )
 
 // Message is one SMS the fake accepted.
@@ -159,71 +157,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"Response": map[string]any{"SendStatusSet": set, "RequestId": reqID}})
 }
 
-// verify recomputes the TC3-HMAC-SHA256 signature of a request as
-// documented by Tencent Cloud and compares it with the one sent.
+// verify checks the request's TC3-HMAC-SHA256 signature.
 func (s *Server) verify(r *http.Request, body []byte) error {
-	auth := r.Header.Get("Authorization")
-	const algo = "TC3-HMAC-SHA256 "
-	if !strings.HasPrefix(auth, algo) {
-		return fmt.Errorf("not TC3-HMAC-SHA256")
-	}
-	fields := map[string]string{}
-	for _, part := range strings.Split(strings.TrimPrefix(auth, algo), ", ") {
-		k, v, ok := strings.Cut(part, "=")
-		if !ok {
-			return fmt.Errorf("malformed Authorization")
-		}
-		fields[k] = v
-	}
-	scope := strings.Split(fields["Credential"], "/")
-	if len(scope) != 4 || scope[0] != s.SecretID || scope[2] != "sms" || scope[3] != "tc3_request" {
-		return fmt.Errorf("unknown SecretId or scope")
-	}
-	if s.Token != "" && r.Header.Get("X-TC-Token") != s.Token {
-		return fmt.Errorf("wrong session token")
-	}
-	ts, err := strconv.ParseInt(r.Header.Get("X-TC-Timestamp"), 10, 64)
-	if err != nil {
-		return fmt.Errorf("bad timestamp")
-	}
-	signedAt := time.Unix(ts, 0).UTC()
-	if d := time.Since(signedAt); d > s.MaxSkew || d < -s.MaxSkew {
-		return fmt.Errorf("timestamp too far from now")
-	}
-	if scope[1] != signedAt.Format("2006-01-02") {
-		return fmt.Errorf("scope date does not match timestamp")
-	}
-	signed := strings.Split(fields["SignedHeaders"], ";")
-	var canonHeaders strings.Builder
-	for _, h := range signed {
-		v := r.Header.Get(h)
-		if h == "host" {
-			v = r.Host
-		}
-		canonHeaders.WriteString(strings.ToLower(h) + ":" + strings.ToLower(strings.TrimSpace(v)) + "\n")
-	}
-	payloadHash := sha256.Sum256(body)
-	canonical := strings.Join([]string{
-		r.Method, "/", r.URL.RawQuery, canonHeaders.String(), fields["SignedHeaders"], hex.EncodeToString(payloadHash[:]),
-	}, "\n")
-	canonicalHash := sha256.Sum256([]byte(canonical))
-	toSign := strings.Join([]string{
-		"TC3-HMAC-SHA256", r.Header.Get("X-TC-Timestamp"), strings.Join(scope[1:], "/"), hex.EncodeToString(canonicalHash[:]),
-	}, "\n")
-	k := mac([]byte("TC3"+s.SecretKey), scope[1])
-	k = mac(k, "sms")
-	k = mac(k, "tc3_request")
-	want := hex.EncodeToString(mac(k, toSign))
-	if !hmac.Equal([]byte(want), []byte(fields["Signature"])) {
-		return fmt.Errorf("signature mismatch")
-	}
-	return nil
-}
-
-func mac(key []byte, msg string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(msg))
-	return m.Sum(nil)
+	return tc3test.Keys{SecretID: s.SecretID, SecretKey: s.SecretKey, Token: s.Token, MaxSkew: s.MaxSkew}.Verify(r, body, "sms")
 }
 
 func writeError(w http.ResponseWriter, reqID, code, message string) {

@@ -12,18 +12,29 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/wxauth/scf-auth/pkg/captcha/captchatest"
 	"github.com/wxauth/scf-auth/pkg/embeddeddb"
 	"github.com/wxauth/scf-auth/pkg/store"
 	"github.com/wxauth/scf-auth/pkg/wechatsim"
 )
 
-// Development defaults for the WeChat app the simulator plays.
+// Development defaults for the WeChat app the simulator plays, and for
+// the captcha stand-in.
 const (
 	DevAppID  = "wxdev0000000000000"
 	DevSecret = "dev-app-secret"
+
+	DevCaptchaAppID     = 190000000
+	devCaptchaSecret    = "dev-captcha-secret"
+	devTencentSecretID  = "AKIDdev00000000000000000"
+	devTencentSecretKey = "dev-tencent-secret-key"
+	// DevCaptchaTicket is the ticket the captcha stand-in accepts, and any
+	// ticket that starts with it: like a real one, each works once.
+	DevCaptchaTicket = "dev-ok"
 )
 
 // Environment is what the functions run against locally: the variables
@@ -38,6 +49,10 @@ type Environment struct {
 	sim    *http.Server
 	Sim    *wechatsim.Sim
 	SimURL string
+	// CaptchaTicket is the stand-in's ticket, when the captcha stand-in
+	// runs.
+	CaptchaTicket string
+	captcha       *captchatest.Server
 }
 
 // NewEnvironment prepares the functions' environment under dataDir, keeping
@@ -62,8 +77,8 @@ func NewEnvironment(dataDir string, getenv func(string) string) (*Environment, e
 		e.stopDB = stop
 		set("MONGODB_URI", uri, "MONGODB_URI: embedded database in "+filepath.Join(dataDir, "db"))
 	}
-	// The functions rely on the unique indexes (one account per person):
-	// the local environment sets them up, as a deployment's migration does.
+	// The local environment sets the database up, as a deployment's
+	// migration does.
 	report, err := ensureIndexes(firstSet(getenv("MONGODB_URI"), e.Vars["MONGODB_URI"]), firstSet(getenv("MONGODB_DATABASE"), "auth"))
 	if err != nil {
 		e.Close()
@@ -85,6 +100,10 @@ func NewEnvironment(dataDir string, getenv func(string) string) (*Environment, e
 			return nil, err
 		}
 		set("WECHAT_API_BASE", e.SimURL, "WECHAT_API_BASE: WeChat simulator at "+e.SimURL)
+	}
+	if mode := strings.ToLower(getenv("CAPTCHA_MODE")); mode != "" && mode != "off" &&
+		getenv("CAPTCHA_APP_ID") == "" && getenv("CAPTCHA_APP_SECRET_KEY") == "" {
+		e.startCaptcha(getenv, set)
 	}
 	set("SMS_PROVIDER", "console", "SMS_PROVIDER: console, codes are printed below")
 	if firstSet(getenv("SMS_PROVIDER"), e.Vars["SMS_PROVIDER"]) == "tencent" {
@@ -114,6 +133,23 @@ func (e *Environment) startSimulator(appID, secret string) error {
 	e.SimURL = "http://" + l.Addr().String()
 	go func() { _ = e.sim.Serve(l) }()
 	return nil
+}
+
+// startCaptcha runs the captcha stand-in: the signature-checking fake of
+// the captcha API, taking any ticket that starts with DevCaptchaTicket, so
+// that the real captcha client runs locally too.
+func (e *Environment) startCaptcha(getenv func(string) string, set func(name, value, note string)) {
+	id, key := getenv("TENCENTCLOUD_SECRET_ID"), getenv("TENCENTCLOUD_SECRET_KEY")
+	if id == "" || key == "" {
+		id, key = devTencentSecretID, devTencentSecretKey
+		e.Vars["TENCENTCLOUD_SECRET_ID"], e.Vars["TENCENTCLOUD_SECRET_KEY"] = id, key
+	}
+	e.captcha = captchatest.NewServer(id, key, DevCaptchaAppID, devCaptchaSecret)
+	e.captcha.DevTickets = true
+	e.CaptchaTicket = DevCaptchaTicket
+	set("CAPTCHA_APP_ID", strconv.Itoa(DevCaptchaAppID), "CAPTCHA_APP_ID: captcha stand-in at "+e.captcha.URL+", takes tickets starting with "+DevCaptchaTicket)
+	set("CAPTCHA_APP_SECRET_KEY", devCaptchaSecret, "")
+	set("CAPTCHA_ENDPOINT", e.captcha.URL, "")
 }
 
 // DevDatabase starts the local development database kept in dataDir, or
@@ -163,10 +199,14 @@ func ensureIndexes(uri, database string) (string, error) {
 		counts[store.IndexCreated], counts[store.IndexExists], counts[store.IndexUnsupported]), nil
 }
 
-// Close stops the simulator and the embedded database.
+// Close stops the simulator, the captcha stand-in and the embedded
+// database.
 func (e *Environment) Close() {
 	if e.sim != nil {
 		_ = e.sim.Close()
+	}
+	if e.captcha != nil {
+		e.captcha.Close()
 	}
 	if e.stopDB != nil {
 		e.stopDB()

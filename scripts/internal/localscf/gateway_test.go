@@ -3,6 +3,7 @@ package localscf_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -45,9 +46,15 @@ type stack struct {
 
 // newStack runs every function as its own process behind the gateway, on
 // a fresh database, with the SMS fake and the WeChat simulator.
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T, extra ...string) *stack {
 	t.Helper()
 	uri, db := mongotest.Database(t)
+	return newStackOn(t, uri, db, extra...)
+}
+
+// newStackOn is newStack on a given database, with extra variables.
+func newStackOn(t *testing.T, uri, db string, extra ...string) *stack {
+	t.Helper()
 	mongotest.StoreFor(t, uri, db) // indexes
 	fake := smstest.NewServer("AKIDgw", "gw-key")
 	t.Cleanup(fake.Close)
@@ -59,6 +66,7 @@ func newStack(t *testing.T) *stack {
 		"SMS_SDK_APP_ID=1400000009", "SMS_SIGN_NAME=网关", "SMS_TEMPLATE_ID=9",
 		"WECHAT_APPID=wxgateway000000000", "WECHAT_SECRET=gw-secret", "WECHAT_API_BASE=" + simServer.URL,
 	}
+	env = append(env, extra...)
 	names, err := localscf.Functions("../../..")
 	if err != nil {
 		t.Fatal(err)
@@ -312,4 +320,55 @@ func TestRefusedSendsGiveNoFreeGuesses(t *testing.T) {
 		t.Fatalf("%d guesses judged, want at most the 5 of the one code sent", judged)
 	}
 	s.call(t, "POST", "/phone-login", `{"phone":"`+phone+`","code":"`+right+`"}`, "").expect(t, 401, "CODE_INVALID")
+}
+
+// TestDeletingTheAccountDoesNotResetTheSendCaps loops send-sms →
+// phone-login → DELETE /profile on one number: the send records are not
+// the account's, so the per-phone cap still stops the loop.
+func TestDeletingTheAccountDoesNotResetTheSendCaps(t *testing.T) {
+	s := newStack(t, "SMS_COOLDOWN=1s", "SMS_PHONE_HOURLY_LIMIT=2")
+	const phone = "13800138000"
+	for round := 0; ; round++ {
+		r := s.call(t, "POST", "/send-sms", `{"phone":"`+phone+`"}`, "")
+		if round == 2 {
+			r.expect(t, 429, "SMS_LIMIT_EXCEEDED")
+			break
+		}
+		r.expect(t, 200, "OK")
+		session := s.call(t, "POST", "/phone-login", `{"phone":"`+phone+`","code":"`+s.sms.LastCodeFor(phone)+`"}`, "").expect(t, 200, "OK")
+		s.call(t, "DELETE", "/profile", "", session.str("accessToken")).expect(t, 200, "OK")
+		time.Sleep(1100 * time.Millisecond)
+	}
+	if n := len(s.sms.Messages()); n != 2 {
+		t.Fatalf("%d SMS sent, want the cap of 2", n)
+	}
+}
+
+// TestGlobalCapAcrossGateways runs two gateways, each with its own
+// function processes, on one database: the deployment's cap holds across
+// them.
+func TestGlobalCapAcrossGateways(t *testing.T) {
+	uri, db := mongotest.Database(t)
+	extra := []string{"SMS_GLOBAL_HOURLY_LIMIT=3", "SMS_IP_HOURLY_LIMIT=100"}
+	stacks := []*stack{newStackOn(t, uri, db, extra...), newStackOn(t, uri, db, extra...)}
+	var mu sync.Mutex
+	codes := map[string]int{}
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := stacks[i%2].call(t, "POST", "/send-sms", fmt.Sprintf(`{"phone":"1380013800%d"}`, i), "")
+			mu.Lock()
+			codes[r.Code]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if codes["OK"] < 1 || codes["OK"] > 3 || codes["OK"]+codes["SMS_LIMIT_EXCEEDED"] != 8 {
+		t.Fatalf("answers %v: want at most 3 sends under a global cap of 3, the rest refused", codes)
+	}
+	if sent := len(stacks[0].sms.Messages()) + len(stacks[1].sms.Messages()); sent != codes["OK"] {
+		t.Fatalf("%d SMS sent for %d OK answers", sent, codes["OK"])
+	}
 }
