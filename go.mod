@@ -2,6 +2,8 @@ module github.com/wxauth/scf-auth
 
 go 1.25.0
 
+toolchain go1.26.8
+
 require (
 	github.com/FerretDB/FerretDB v1.24.0
 	github.com/golang-jwt/jwt/v5 v5.3.1

@@ -61,8 +61,9 @@ func ReadDeployment(path string) (*Deployment, error) {
 	return &d, nil
 }
 
-// instance is one function as a Serverless Cloud Framework instance of the
-// scf component: the format `scf deploy` reads, one function per file.
+// instance is one function as an instance of the scf component: the
+// format the Serverless Components CLI (`components deploy`) reads, one
+// function per file.
 type instance struct {
 	App       string         `yaml:"app"`
 	Stage     string         `yaml:"stage"`
@@ -92,7 +93,7 @@ type instanceInputs struct {
 }
 
 const instanceHeader = `# Written by "go run ./scripts/build" from serverless.yml: edit that file.
-# Deploy every function at once from the folder above: cd dist && scf deploy
+# Deploy every function at once from the folder above: cd dist && components deploy
 `
 
 // WriteInstance writes dir/serverless.yml, the instance that deploys

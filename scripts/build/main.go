@@ -10,7 +10,7 @@
 //	                                for the console or an API upload
 //	dist/<function>/main            the same binary, and beside it
 //	dist/<function>/serverless.yml  the function as an instance of the scf
-//	                                component, which `scf deploy` run in
+//	                                component, which `components deploy` run in
 //	                                dist/ deploys, all functions at once
 package main
 
@@ -64,7 +64,7 @@ func main() {
 // Package builds the named functions (all when none are named) of the
 // module at root into outDir: for each, <function>.zip with the binary main
 // at its root, and the folder <function>/ holding main and the
-// serverless.yml instance that scf deploy reads.
+// serverless.yml instance that `components deploy` reads.
 func Package(ctx context.Context, root, outDir string, names ...string) ([]Artifact, error) {
 	if len(names) == 0 {
 		var err error

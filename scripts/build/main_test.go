@@ -67,7 +67,7 @@ func TestPackageMakesADeployableZip(t *testing.T) {
 	}
 	for _, f := range []string{"main", "serverless.yml"} {
 		if _, err := os.Stat(filepath.Join(out, "profile", f)); err != nil {
-			t.Errorf("the scf deploy folder of profile lacks %s: %v", f, err)
+			t.Errorf("the deploy folder of profile lacks %s: %v", f, err)
 		}
 	}
 	t.Logf("profile: binary %d bytes, zip %d bytes", arts[0].BinarySize, arts[0].ZipSize)

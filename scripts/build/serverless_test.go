@@ -90,7 +90,7 @@ func hasPublicURL(events []map[string]any) bool {
 	return false
 }
 
-// TestInstancesDeployEveryFunction checks what scf deploy reads: for every
+// TestInstancesDeployEveryFunction checks what components deploy reads: for every
 // function, an scf component instance with the settings of serverless.yml,
 // deploying the binary main beside it, behind its function URL.
 func TestInstancesDeployEveryFunction(t *testing.T) {
@@ -152,5 +152,56 @@ func TestInstancesDeployEveryFunction(t *testing.T) {
 	}
 	if err := d.WriteInstance(out, "no-such-function"); err == nil {
 		t.Error("an instance was written for a function serverless.yml does not have")
+	}
+}
+
+// TestDistDeploysWhole checks dist/ against the rules by which the
+// Serverless Components CLI (@serverless/components, China mode) deploys a
+// folder of instances at once: the folder itself has no deployable
+// serverless.yml, every subfolder's names its component and instance, and
+// all share one app and one stage.
+func TestDistDeploysWhole(t *testing.T) {
+	d, err := ReadDeployment("../../serverless.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	folders, err := localscf.Functions("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	for _, name := range folders {
+		dir := filepath.Join(out, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.WriteInstance(dir, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "serverless.yml")); err == nil {
+		t.Fatal("dist/ itself holds a serverless.yml: the CLI would deploy it alone")
+	}
+	apps, stages := map[string]bool{}, map[string]bool{}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		raw, err := os.ReadFile(filepath.Join(out, e.Name(), "serverless.yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var in struct{ App, Stage, Component, Name string }
+		if err := yaml.Unmarshal(raw, &in); err != nil {
+			t.Fatal(err)
+		}
+		if in.Component == "" || in.Name == "" {
+			t.Errorf("%s: component %q name %q: the CLI refuses an instance without both", e.Name(), in.Component, in.Name)
+		}
+		apps[in.App], stages[in.Stage] = true, true
+	}
+	if len(apps) != 1 || len(stages) != 1 {
+		t.Fatalf("apps %v, stages %v: the CLI deploys a folder whole only with one of each", apps, stages)
 	}
 }

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wxauth/scf-auth/pkg/mongotest"
+	"github.com/wxauth/scf-auth/pkg/phone"
+)
+
+func TestMain(m *testing.M) { mongotest.Main(m) }
+
+// readmeBlock returns the lines of the first ```sh block of the README
+// after the heading, so that tests run what the README says.
+func readmeBlock(t *testing.T, heading, containing string) []string {
+	t.Helper()
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	i := strings.Index(text, "\n"+heading+"\n")
+	if i < 0 {
+		t.Fatalf("README has no %q", heading)
+	}
+	text = text[i:]
+	for {
+		start := strings.Index(text, "```sh\n")
+		if start < 0 {
+			t.Fatalf("README has no sh block holding %q after %q", containing, heading)
+		}
+		text = text[start+len("```sh\n"):]
+		end := strings.Index(text, "```")
+		block := text[:end]
+		text = text[end+3:]
+		if strings.Contains(block, containing) {
+			return strings.Split(strings.TrimRight(block, "\n"), "\n")
+		}
+	}
+}
+
+// gateway is a running local gateway and what it printed.
+type gateway struct {
+	base string
+	mu   sync.Mutex
+	out  []string
+}
+
+func (g *gateway) lines() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.out...)
+}
+
+// startGateway builds and starts the local gateway on a fresh data
+// folder, as a newcomer runs it, and stops it when the test ends.
+func startGateway(t *testing.T) *gateway {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "dev")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "-addr", addr, "-data", filepath.Join(dir, "data"))
+	cmd.Dir = "../.."
+	cmd.Env = withoutOverrides(os.Environ())
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	g := &gateway{base: "http://" + addr}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			g.mu.Lock()
+			g.out = append(g.out, sc.Text())
+			g.mu.Unlock()
+			if strings.Contains(sc.Text(), "Ctrl-C stops everything") {
+				close(ready)
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	select {
+	case <-ready:
+	case <-time.After(5 * time.Minute):
+		t.Fatalf("the gateway did not start:\n%s", strings.Join(g.lines(), "\n"))
+	}
+	return g
+}
+
+var (
+	smsCodeLine = regexp.MustCompile(`>>> SMS code for (\S+): (\d{6}) <<<`)
+	expectation = regexp.MustCompile(`\{"code":"([A-Z_]+)"`)
+	maskedPhone = regexp.MustCompile(`1\d\d\*\*\*\*\d{4}`)
+	sentPhone   = regexp.MustCompile(`"phone":"(1\d{10})"`)
+)
+
+// TestWalkThroughOfTheREADME runs the README's curl walk-through word for
+// word against a fresh gateway: every curl line through sh, each value it
+// says to copy copied from the answer (or the terminal) it names, and each
+// answer's code checked against the one the README shows after it.
+func TestWalkThroughOfTheREADME(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs every function")
+	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("no curl on this machine")
+	}
+	lines := readmeBlock(t, "## Walk-through", "curl -s $B/send-sms")
+	g := startGateway(t)
+	vars := map[string]string{}
+	var last map[string]any // data of the last answer
+	lastPhone := ""
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimSpace(lines[i])
+		name, value, isVar := strings.Cut(line, "=")
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+			continue
+		case strings.HasPrefix(line, "curl "):
+			want := "OK"
+			for j := i + 1; j < len(lines) && strings.HasPrefix(strings.TrimSpace(lines[j]), "#"); j++ {
+				if m := expectation.FindStringSubmatch(lines[j]); m != nil {
+					want = m[1]
+					break
+				}
+			}
+			if m := sentPhone.FindStringSubmatch(line); m != nil && strings.Contains(line, "/send-sms") {
+				lastPhone = m[1]
+			}
+			last = runCurl(t, line, vars, want)
+		case isVar && name == "B":
+			vars["B"] = g.base // the README's address, where this gateway is
+		case isVar && strings.HasPrefix(value, "…"):
+			source := strings.TrimSpace(value[strings.Index(value, "#")+1:])
+			switch {
+			case strings.HasPrefix(source, "data."):
+				v, ok := lookup(last, strings.TrimPrefix(source, "data.")).(string)
+				if !ok || v == "" {
+					t.Fatalf("%s: no %s in the last answer %v", line, source, last)
+				}
+				vars[name] = v
+			case strings.Contains(source, "terminal"):
+				masked := phone.Mask(lastPhone)
+				if m := maskedPhone.FindString(source); m != "" {
+					masked = m
+				}
+				vars[name] = waitForCode(t, g, masked)
+			default:
+				t.Fatalf("%s: the README does not say where to copy this from", line)
+			}
+		case isVar:
+			vars[name] = value
+		default:
+			t.Fatalf("a line of the walk-through this test cannot run: %s", line)
+		}
+	}
+}
+
+// runCurl runs one line through sh with the walk-through's variables, and
+// checks the answer's code.
+func runCurl(t *testing.T, line string, vars map[string]string, want string) map[string]any {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", line)
+	cmd.Env = os.Environ()
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	var env struct {
+		Code string         `json:"code"`
+		Data map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(out, &env); err != nil {
+		t.Fatalf("%s answered %q", line, out)
+	}
+	if env.Code != want {
+		t.Fatalf("%s answered %s, the README shows %s: %s", line, env.Code, want, out)
+	}
+	return env.Data
+}
+
+func lookup(data map[string]any, path string) any {
+	var cur any = data
+	for _, part := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[part]
+	}
+	return cur
+}
+
+// waitForCode returns the last SMS code the gateway printed for a masked
+// number.
+func waitForCode(t *testing.T, g *gateway, masked string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		lines := g.lines()
+		for i := len(lines) - 1; i >= 0; i-- {
+			if m := smsCodeLine.FindStringSubmatch(lines[i]); m != nil && m[1] == masked {
+				return m[2]
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no SMS code for %s in the gateway's output", masked)
+	return ""
+}
+
+// TestInvokeExampleOfTheREADME runs the README's one-event example word
+// for word (on a database of its own, through MONGODB_URI).
+func TestInvokeExampleOfTheREADME(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a function")
+	}
+	lines := readmeBlock(t, "## Two commands", "go run ./scripts/dev invoke")
+	var line string
+	for _, l := range lines {
+		if strings.Contains(l, "go run ./scripts/dev invoke") {
+			line = l
+		}
+	}
+	uri, db := mongotest.Database(t)
+	cmd := exec.Command("sh", "-c", line)
+	cmd.Dir = "../.."
+	cmd.Env = append(withoutOverrides(os.Environ()), "MONGODB_URI="+uri, "MONGODB_DATABASE="+db)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	var env struct {
+		Code      string `json:"code"`
+		RequestID string `json:"requestId"`
+	}
+	if err := json.Unmarshal(out, &env); err != nil || env.Code != "OK" || env.RequestID == "" {
+		t.Fatalf("%s answered %s", line, out)
+	}
+}
