@@ -357,6 +357,82 @@ func (r *Resolver) pruneSessions(ctx context.Context, u *store.User, keep string
 	}
 }
 
+// looker looks at identities until what it sees is settled: each look
+// reads their claims and the accounts they name, and settles what an
+// interrupted request left (completing or releasing claims); a look that
+// had something to settle is taken again. A request takes at most
+// maxLooks looks.
+type looker struct {
+	r   *Resolver
+	ids []store.Identity
+	// known are claims read before the first look (nil: free).
+	known map[store.Identity]*store.Claim
+	// mine, when set, is the account linking: its own claims are not
+	// settled, as linking them again finishes a link of it cut short.
+	mine   *store.User
+	settle *settler
+	looks  int
+	// rereads counts looks taken again because claims and accounts were
+	// read at different moments and disagree.
+	rereads int
+}
+
+// maxRereads bounds those: an account listing an identity it has no claim
+// of is transient (read between a claim and its account's update), or
+// data from before the upgrade, which rereading does not change.
+const maxRereads = 3
+
+func (r *Resolver) looker(known map[store.Identity]*store.Claim, ids ...store.Identity) *looker {
+	return &looker{r: r, ids: ids, known: known, settle: r.settler()}
+}
+
+// next returns the next settled view of the identities.
+func (l *looker) next(ctx context.Context) (map[store.Identity]holding, error) {
+	for ; l.looks < maxLooks; l.looks++ {
+		hs, err := l.r.lookKnowing(ctx, l.known, l.ids...)
+		l.known = nil // after the first look, read everything again
+		if err != nil {
+			return nil, err
+		}
+		if !consistent(hs) && l.rereads < maxRereads {
+			l.rereads++
+			continue
+		}
+		view := hs
+		if l.mine != nil {
+			view = othersOf(hs, l.mine)
+		}
+		unsettled, err := l.settle.settle(ctx, view)
+		if err != nil {
+			return nil, err
+		}
+		if !unsettled {
+			l.looks++
+			return hs, nil
+		}
+	}
+	return nil, apierror.Bug(errRaceLost)
+}
+
+// consistent reports whether every account in a look lists only
+// identities whose claims, as read, are its own. Claims and accounts are
+// read one after the other, so an account may already list an identity
+// whose claim was read before it was made; deciding on such a view would
+// take the identity for free, or for another's.
+func consistent(hs map[store.Identity]holding) bool {
+	for _, h := range hs {
+		if h.user == nil {
+			continue
+		}
+		for id, other := range hs {
+			if h.user.Holds(id) && (other.claim == nil || other.claim.UserID != h.user.ID) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // errRaceLost is a bug or a storm: the identities kept changing for every
 // look a request may take.
 var errRaceLost = errors.New("account: identities kept changing during resolution")

@@ -89,20 +89,15 @@ func (r *Resolver) reload(ctx context.Context, u *store.User) (*store.User, erro
 // its number (换绑). A number held by another account is ACCOUNT_CONFLICT.
 func (r *Resolver) LinkPhone(ctx context.Context, u *store.User, number string) (*store.User, error) {
 	p := store.PhoneIdentity(phone.CountryCode, number)
-	settle := r.settler()
-	for look := 0; look < maxLooks; look++ {
+	look := r.looker(nil, p)
+	for {
 		if u.Holds(p) {
 			return u, nil
 		}
-		hs, err := r.look(ctx, p)
+		look.mine = u
+		hs, err := look.next(ctx)
 		if err != nil {
 			return nil, err
-		}
-		if unsettled, err := settle.settle(ctx, othersOf(hs, u)); unsettled || err != nil {
-			if err != nil {
-				return nil, err
-			}
-			continue
 		}
 		if holder := hs[p].holder(); holder != nil && holder.ID != u.ID {
 			return nil, apierror.Conflict("phone")
@@ -126,57 +121,24 @@ func (r *Resolver) LinkPhone(ctx context.Context, u *store.User, number string) 
 		}
 		return linked, nil
 	}
-	return nil, apierror.Bug(errRaceLost)
-}
-
-// UnlinkPhone removes the account's phone number; LAST_IDENTITY when it
-// has no WeChat identity to log in with.
-func (r *Resolver) UnlinkPhone(ctx context.Context, u *store.User) (*store.User, error) {
-	for attempt := 0; attempt < 3; attempt++ {
-		switch {
-		case !u.HasPhone():
-			return u, nil
-		case !u.HasWeChat():
-			return nil, apierror.NoOtherIdentity()
-		}
-		updated, err := r.store.RemovePhone(ctx, u.ID, u.Phone, r.now())
-		if errors.Is(err, store.ErrConflict) {
-			if u, err = r.reload(ctx, u); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		r.releaseAll(ctx, []store.Identity{store.PhoneIdentity(u.CountryCode, u.Phone)}, u.ID)
-		logging.FromContext(ctx).Info("phone unlinked", "userId", u.ID.Hex(), "phone", phone.Mask(u.Phone))
-		return updated, nil
-	}
-	return nil, apierror.Bug(errRaceLost)
 }
 
 // LinkWeChat binds a WeChat user to the account u. ACCOUNT_CONFLICT when
 // the WeChat user belongs to another account, or u has another one.
 func (r *Resolver) LinkWeChat(ctx context.Context, u *store.User, wx store.WeChat) (*store.User, error) {
 	ids := wechatIDs(wx)
-	settle := r.settler()
-	for look := 0; look < maxLooks; look++ {
+	look := r.looker(nil, ids...)
+	for {
 		switch {
 		case u.Holds(store.OpenIDIdentity(wx.OpenID)):
 			return r.completeUnionID(ctx, u, wx)
 		case u.HasWeChat():
 			return nil, apierror.Conflict("wechat")
 		}
-		hs, err := r.look(ctx, ids...)
+		look.mine = u
+		hs, err := look.next(ctx)
 		if err != nil {
 			return nil, err
-		}
-		if unsettled, err := settle.settle(ctx, othersOf(hs, u)); unsettled || err != nil {
-			if err != nil {
-				return nil, err
-			}
-			continue
 		}
 		if holder := weChatHolder(hs, wx); holder != nil && holder.ID != u.ID {
 			return nil, apierror.Conflict("wechat")
@@ -193,20 +155,58 @@ func (r *Resolver) LinkWeChat(ctx context.Context, u *store.User, wx store.WeCha
 		}
 		return linked, err
 	}
-	return nil, apierror.Bug(errRaceLost)
+}
+
+// unlinking is one of the two ways to log in, as an unlink sees it.
+type unlinking struct {
+	what string
+	// has and other report whether the account has this way and the other.
+	has, other func(*store.User) bool
+	// ids are the identities this way holds.
+	ids func(*store.User) []store.Identity
+	// remove takes it from the account, if the other is still there.
+	remove func(context.Context, *store.User) (*store.User, error)
+}
+
+// UnlinkPhone removes the account's phone number; LAST_IDENTITY when it
+// has no WeChat identity to log in with.
+func (r *Resolver) UnlinkPhone(ctx context.Context, u *store.User) (*store.User, error) {
+	return r.unlink(ctx, u, unlinking{
+		what: "phone", has: (*store.User).HasPhone, other: (*store.User).HasWeChat,
+		ids: func(u *store.User) []store.Identity {
+			return []store.Identity{store.PhoneIdentity(u.CountryCode, u.Phone)}
+		},
+		remove: func(ctx context.Context, u *store.User) (*store.User, error) {
+			return r.store.RemovePhone(ctx, u.ID, u.Phone, r.now())
+		},
+	})
 }
 
 // UnlinkWeChat removes the account's WeChat identity; LAST_IDENTITY when it
 // has no phone number to log in with.
 func (r *Resolver) UnlinkWeChat(ctx context.Context, u *store.User) (*store.User, error) {
+	return r.unlink(ctx, u, unlinking{
+		what: "WeChat", has: (*store.User).HasWeChat, other: (*store.User).HasPhone,
+		ids: func(u *store.User) []store.Identity { return wechatIDs(*u.WeChat) },
+		remove: func(ctx context.Context, u *store.User) (*store.User, error) {
+			return r.store.RemoveWeChat(ctx, u.ID, u.WeChat.OpenID, r.now())
+		},
+	})
+}
+
+// unlink removes one way to log in from the account, in one conditional
+// update that requires the other way to be there: of a concurrent unlink
+// of both, exactly one succeeds. Then it releases the claims, which frees
+// them at once.
+func (r *Resolver) unlink(ctx context.Context, u *store.User, way unlinking) (*store.User, error) {
 	for attempt := 0; attempt < 3; attempt++ {
 		switch {
-		case !u.HasWeChat():
+		case !way.has(u):
 			return u, nil
-		case !u.HasPhone():
+		case !way.other(u):
 			return nil, apierror.NoOtherIdentity()
 		}
-		updated, err := r.store.RemoveWeChat(ctx, u.ID, u.WeChat.OpenID, r.now())
+		updated, err := way.remove(ctx, u)
 		if errors.Is(err, store.ErrConflict) {
 			if u, err = r.reload(ctx, u); err != nil {
 				return nil, err
@@ -216,8 +216,12 @@ func (r *Resolver) UnlinkWeChat(ctx context.Context, u *store.User) (*store.User
 		if err != nil {
 			return nil, err
 		}
-		r.releaseAll(ctx, wechatIDs(*u.WeChat), u.ID)
-		logging.FromContext(ctx).Info("WeChat unlinked", "userId", u.ID.Hex())
+		r.releaseAll(ctx, way.ids(u), u.ID)
+		attrs := []any{"userId", u.ID.Hex()}
+		if u.HasPhone() && way.what == "phone" {
+			attrs = append(attrs, "phone", phone.Mask(u.Phone))
+		}
+		logging.FromContext(ctx).Info(way.what+" unlinked", attrs...)
 		return updated, nil
 	}
 	return nil, apierror.Bug(errRaceLost)
@@ -250,20 +254,9 @@ func (r *Resolver) Delete(ctx context.Context, u *store.User) error {
 // HolderOfWeChat is the live account of a WeChat user (a wx.cloud caller),
 // settling what an interrupted request left on the way; nil when none.
 func (r *Resolver) HolderOfWeChat(ctx context.Context, wx store.WeChat) (*store.User, error) {
-	ids := wechatIDs(wx)
-	settle := r.settler()
-	for look := 0; look < maxLooks; look++ {
-		hs, err := r.look(ctx, ids...)
-		if err != nil {
-			return nil, err
-		}
-		if unsettled, err := settle.settle(ctx, hs); unsettled || err != nil {
-			if err != nil {
-				return nil, err
-			}
-			continue
-		}
-		return weChatHolder(hs, wx), nil
+	hs, err := r.looker(nil, wechatIDs(wx)...).next(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return nil, apierror.Bug(errRaceLost)
+	return weChatHolder(hs, wx), nil
 }

@@ -83,19 +83,11 @@ func (r *Resolver) ByPhone(ctx context.Context, number string, wx *store.WeChat,
 	if wx != nil {
 		ids = append(ids, wechatIDs(*wx)...)
 	}
-	known := map[store.Identity]*store.Claim{p: claim}
-	settle := r.settler()
-	for look := 0; look < maxLooks; look++ {
-		hs, err := r.lookKnowing(ctx, known, ids...)
-		known = nil // after the first look, read everything again
+	look := r.looker(map[store.Identity]*store.Claim{p: claim}, ids...)
+	for {
+		hs, err := look.next(ctx)
 		if err != nil {
 			return nil, false, err
-		}
-		if unsettled, err := settle.settle(ctx, hs); unsettled || err != nil {
-			if err != nil {
-				return nil, false, err
-			}
-			continue
 		}
 		byPhone := hs[p].holder()
 		var byWeChat *store.User
@@ -137,7 +129,6 @@ func (r *Resolver) ByPhone(ctx context.Context, number string, wx *store.WeChat,
 		}
 		// Someone changed these identities meanwhile: look again.
 	}
-	return nil, false, apierror.Bug(errRaceLost)
 }
 
 // ByWeChat logs in by a WeChat identity, creating the account on first
@@ -166,18 +157,11 @@ func (r *Resolver) ByWeChat(ctx context.Context, wx store.WeChat, nickname, avat
 	if claim == nil {
 		known = map[store.Identity]*store.Claim{open: nil}
 	}
-	settle := r.settler()
-	for look := 0; look < maxLooks; look++ {
-		hs, err := r.lookKnowing(ctx, known, ids...)
-		known = nil // after the first look, read everything again
+	look := r.looker(known, ids...)
+	for {
+		hs, err := look.next(ctx)
 		if err != nil {
 			return nil, false, err
-		}
-		if unsettled, err := settle.settle(ctx, hs); unsettled || err != nil {
-			if err != nil {
-				return nil, false, err
-			}
-			continue
 		}
 		if holder := weChatHolder(hs, wx); holder != nil {
 			var held []store.Identity
@@ -203,7 +187,6 @@ func (r *Resolver) ByWeChat(ctx context.Context, wx store.WeChat, nickname, avat
 			return u, true, err
 		}
 	}
-	return nil, false, apierror.Bug(errRaceLost)
 }
 
 // returning completes a returning WeChat user's account: the unionid
@@ -255,18 +238,11 @@ func (r *Resolver) ByPhoneAndWeChat(ctx context.Context, countryCode, number str
 	for _, id := range ids {
 		known[id] = claims[id]
 	}
-	settle := r.settler()
-	for look := 0; look < maxLooks; look++ {
-		hs, err := r.lookKnowing(ctx, known, ids...)
-		known = nil
+	look := r.looker(known, ids...)
+	for {
+		hs, err := look.next(ctx)
 		if err != nil {
 			return nil, Returning, err
-		}
-		if unsettled, err := settle.settle(ctx, hs); unsettled || err != nil {
-			if err != nil {
-				return nil, Returning, err
-			}
-			continue
 		}
 		byPhone, byWeChat := hs[p].holder(), weChatHolder(hs, wx)
 		var u *store.User
@@ -300,7 +276,6 @@ func (r *Resolver) ByPhoneAndWeChat(ctx context.Context, countryCode, number str
 			return u, outcome, err
 		}
 	}
-	return nil, Returning, apierror.Bug(errRaceLost)
 }
 
 // completeUnionID records a unionid WeChat now reports for an account

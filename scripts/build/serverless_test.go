@@ -90,6 +90,23 @@ func hasPublicURL(events []map[string]any) bool {
 	return false
 }
 
+// writeInstances writes the deploy folder of every function into a
+// temporary dist/, as the build does, and returns it.
+func writeInstances(t *testing.T, d *Deployment, folders []string) string {
+	t.Helper()
+	out := t.TempDir()
+	for _, name := range folders {
+		dir := filepath.Join(out, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.WriteInstance(dir, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
 // TestInstancesDeployEveryFunction checks what components deploy reads: for every
 // function, an scf component instance with the settings of serverless.yml,
 // deploying the binary main beside it, behind its function URL.
@@ -102,16 +119,9 @@ func TestInstancesDeployEveryFunction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
+	out := writeInstances(t, d, folders)
 	for _, name := range folders {
-		dir := filepath.Join(out, name)
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := d.WriteInstance(dir, name); err != nil {
-			t.Fatal(err)
-		}
-		raw, err := os.ReadFile(filepath.Join(dir, "serverless.yml"))
+		raw, err := os.ReadFile(filepath.Join(out, name, "serverless.yml"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,16 +179,7 @@ func TestDistDeploysWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
-	for _, name := range folders {
-		dir := filepath.Join(out, name)
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := d.WriteInstance(dir, name); err != nil {
-			t.Fatal(err)
-		}
-	}
+	out := writeInstances(t, d, folders)
 	if _, err := os.Stat(filepath.Join(out, "serverless.yml")); err == nil {
 		t.Fatal("dist/ itself holds a serverless.yml: the CLI would deploy it alone")
 	}

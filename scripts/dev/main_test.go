@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,71 +9,38 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
 
-// TestNewcomerCommand runs the local gateway as a newcomer does, uses the
-// SMS code it prints, then stops it with Ctrl-C and checks that no function
-// process is left behind.
+// TestNewcomerCommand runs the local gateway as a newcomer does, checks
+// its banner, uses the SMS code it prints, then stops it with Ctrl-C and
+// checks that no function process is left behind.
 func TestNewcomerCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs every function")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "dev")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "-addr", addr, "-data", filepath.Join(dir, "data"))
-	cmd.Dir = "../.."
-	cmd.Env = append(withoutOverrides(os.Environ()), "CAPTCHA_MODE=adaptive")
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-
-	lines := make(chan string, 1000)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	g := startGateway(t, "CAPTCHA_MODE=adaptive")
 	var shown []string
-	for _, want := range []string{"local gateway on http://" + addr, "data folder: " + filepath.Join(dir, "data"),
+	for _, want := range []string{"local gateway on " + g.base, "data folder: " + g.data,
 		"SMS codes: printed below", `"dev:<name>:<anything unique>"`, `"captchaTicket":"dev-ok"`, "Ctrl-C stops everything"} {
-		shown = append(shown, waitFor(t, lines, want, 5*time.Minute))
+		shown = append(shown, g.waitFor(t, want))
 	}
 	t.Logf("banner lines:\n%s", strings.Join(shown, "\n"))
 
-	base := "http://" + addr
-	post(t, base+"/send-sms", `{"phone":"13800138000"}`, 200)
-	code := regexp.MustCompile(`SMS code for 138\*\*\*\*8000: (\d{6})`).FindStringSubmatch(waitFor(t, lines, "SMS code for", 10*time.Second))[1]
-	session := post(t, base+"/phone-login", fmt.Sprintf(`{"phone":"13800138000","code":%q}`, code), 200)
+	post(t, g.base+"/send-sms", `{"phone":"13800138000"}`, 200)
+	code := waitForCode(t, g, "138****8000")
+	session := post(t, g.base+"/phone-login", fmt.Sprintf(`{"phone":"13800138000","code":%q}`, code), 200)
 	if session["isNewUser"] != true {
 		t.Fatalf("login: %v", session)
 	}
-	post(t, base+"/wx-login", `{"code":"dev:newcomer:1"}`, 200)
+	post(t, g.base+"/wx-login", `{"code":"dev:newcomer:1"}`, 200)
 
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
+	if !g.interrupt(15 * time.Second) {
 		t.Fatal("gateway did not stop on Ctrl-C")
 	}
-	if left := processesUnder(t, dir); len(left) > 0 {
+	if left := processesUnder(t, g.dir); len(left) > 0 {
 		t.Fatalf("function processes outlived the gateway: %v", left)
 	}
 }
@@ -117,24 +83,6 @@ func withoutOverrides(env []string) []string {
 		out = append(out, kv)
 	}
 	return out
-}
-
-func waitFor(t *testing.T, lines <-chan string, marker string, limit time.Duration) string {
-	t.Helper()
-	deadline := time.After(limit)
-	for {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("gateway exited before printing %q", marker)
-			}
-			if strings.Contains(l, marker) {
-				return l
-			}
-		case <-deadline:
-			t.Fatalf("no %q within %v", marker, limit)
-		}
-	}
 }
 
 func post(t *testing.T, url, body string, status int) map[string]any {

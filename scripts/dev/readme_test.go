@@ -51,8 +51,39 @@ func readmeBlock(t *testing.T, heading, containing string) []string {
 // gateway is a running local gateway and what it printed.
 type gateway struct {
 	base string
-	mu   sync.Mutex
-	out  []string
+	// dir holds its binary and data folder.
+	dir, data string
+	cmd       *exec.Cmd
+	exited    chan struct{}
+	mu        sync.Mutex
+	out       []string
+}
+
+// waitFor returns the first line the gateway printed that holds marker.
+func (g *gateway) waitFor(t *testing.T, marker string) string {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		for _, l := range g.lines() {
+			if strings.Contains(l, marker) {
+				return l
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the gateway printed no %q:\n%s", marker, strings.Join(g.lines(), "\n"))
+	return ""
+}
+
+// interrupt sends Ctrl-C and reports whether the gateway stopped within d.
+func (g *gateway) interrupt(d time.Duration) bool {
+	_ = g.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-g.exited:
+		return true
+	case <-time.After(d):
+		return false
+	}
 }
 
 func (g *gateway) lines() []string {
@@ -62,8 +93,9 @@ func (g *gateway) lines() []string {
 }
 
 // startGateway builds and starts the local gateway on a fresh data
-// folder, as a newcomer runs it, and stops it when the test ends.
-func startGateway(t *testing.T) *gateway {
+// folder, as a newcomer runs it (with extra variables), waits for its
+// banner, and stops it when the test ends.
+func startGateway(t *testing.T, extra ...string) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "dev")
@@ -71,15 +103,15 @@ func startGateway(t *testing.T) *gateway {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "-addr", addr, "-data", filepath.Join(dir, "data"))
-	cmd.Dir = "../.."
-	cmd.Env = withoutOverrides(os.Environ())
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
+	g := &gateway{base: "http://" + addr, dir: dir, data: filepath.Join(dir, "data"), exited: make(chan struct{})}
+	g.cmd = exec.Command(bin, "-addr", addr, "-data", g.data)
+	g.cmd.Dir = "../.."
+	g.cmd.Env = append(withoutOverrides(os.Environ()), extra...)
+	stdout, _ := g.cmd.StdoutPipe()
+	g.cmd.Stderr = g.cmd.Stdout
+	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway{base: "http://" + addr}
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -92,19 +124,18 @@ func startGateway(t *testing.T) *gateway {
 				close(ready)
 			}
 		}
+		_ = g.cmd.Wait()
+		close(g.exited)
 	}()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
+		if !g.interrupt(15 * time.Second) {
+			_ = g.cmd.Process.Kill()
 		}
 	})
 	select {
 	case <-ready:
+	case <-g.exited:
+		t.Fatalf("the gateway exited:\n%s", strings.Join(g.lines(), "\n"))
 	case <-time.After(5 * time.Minute):
 		t.Fatalf("the gateway did not start:\n%s", strings.Join(g.lines(), "\n"))
 	}
