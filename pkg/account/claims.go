@@ -68,13 +68,8 @@ func (h holding) holder() *store.User {
 	return nil
 }
 
-// look reads the claims of ids and the accounts they name.
-func (r *Resolver) look(ctx context.Context, ids ...store.Identity) (map[store.Identity]holding, error) {
-	return r.lookKnowing(ctx, nil, ids...)
-}
-
-// lookKnowing is look with some claims already read (nil: free), which it
-// does not read again.
+// lookKnowing reads the claims of ids and the accounts they name; claims
+// in known were read already (nil: free), and are not read again.
 func (r *Resolver) lookKnowing(ctx context.Context, known map[store.Identity]*store.Claim, ids ...store.Identity) (map[store.Identity]holding, error) {
 	var unknown []store.Identity
 	for _, id := range ids {
@@ -150,8 +145,8 @@ func (s *settler) settle(ctx context.Context, hs map[store.Identity]holding) (bo
 	return found, nil
 }
 
-// settleOrphans completes the creation of the account that claims hs,
-// all of one account, name, and that does not exist.
+// settleOrphans completes the creation of an account that does not exist,
+// from its claims hs (all naming it).
 func (s *settler) settleOrphans(ctx context.Context, hs []holding) error {
 	first := hs[0].claim
 	if s.r.now().Sub(first.At) < claimGrace && time.Now().Before(s.deadline) {
