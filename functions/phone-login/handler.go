@@ -10,7 +10,6 @@ import (
 	"github.com/wxauth/scf-auth/pkg/adapter"
 	"github.com/wxauth/scf-auth/pkg/apierror"
 	"github.com/wxauth/scf-auth/pkg/app"
-	"github.com/wxauth/scf-auth/pkg/config"
 	"github.com/wxauth/scf-auth/pkg/otp"
 	"github.com/wxauth/scf-auth/pkg/phone"
 	"github.com/wxauth/scf-auth/pkg/session"
@@ -25,16 +24,15 @@ type handler struct {
 	accounts *account.Resolver
 	sessions *session.Service
 	// wechat exchanges the optional loginCode; nil when WeChat is not
-	// configured.
-	wechat *wechat.Client
+	// configured, for the reason in wechatMissing.
+	wechat        *wechat.Client
+	wechatMissing error
 }
 
 func newHandler(d *app.Deps) (app.Handler, error) {
 	h := &handler{codes: d.Codes, accounts: d.Accounts, sessions: d.Sessions}
 	// WeChat is optional here: without it, only a loginCode is refused.
-	if wx, err := wechat.FromConfig(d.Config, d.Store, d.Now); err == nil {
-		h.wechat = wx
-	}
+	h.wechat, h.wechatMissing = wechat.FromConfig(d.Config, d.Store, d.Now)
 	return app.Handler{
 		Routes:        []adapter.Route{{Method: http.MethodPost, Path: "/phone-login", Action: "login", Handle: h.login}},
 		DefaultAction: "login",
@@ -109,7 +107,7 @@ func (h *handler) weChatIdentity(ctx context.Context, req *adapter.Request, logi
 	switch {
 	case loginCode != "":
 		if h.wechat == nil {
-			return nil, apierror.Bug(&config.Error{Var: "WECHAT_APPID", Reason: "and WECHAT_SECRET are needed to bind a loginCode"})
+			return nil, apierror.Bug(h.wechatMissing)
 		}
 		login, err := h.wechat.Code2Session(ctx, loginCode)
 		if err != nil {

@@ -26,16 +26,15 @@ type handler struct {
 	codes    *smscode.Checker
 	keys     smscode.Keys
 	// wechat exchanges the loginCode of a WeChat link; nil when WeChat is
-	// not configured.
-	wechat *wechat.Client
-	now    func() time.Time
+	// not configured, for the reason in wechatMissing.
+	wechat        *wechat.Client
+	wechatMissing error
+	now           func() time.Time
 }
 
 func newHandler(d *app.Deps) (app.Handler, error) {
 	h := &handler{store: d.Store, sessions: d.Sessions, accounts: d.Accounts, codes: d.Codes, keys: d.SMSKeys, now: d.Now}
-	if wx, err := wechat.FromConfig(d.Config, d.Store, d.Now); err == nil {
-		h.wechat = wx
-	}
+	h.wechat, h.wechatMissing = wechat.FromConfig(d.Config, d.Store, d.Now)
 	return app.Handler{
 		Routes: []adapter.Route{
 			{Method: http.MethodGet, Path: "/profile", Action: "get", Handle: h.get},

@@ -5,7 +5,6 @@ import (
 
 	"github.com/wxauth/scf-auth/pkg/adapter"
 	"github.com/wxauth/scf-auth/pkg/apierror"
-	"github.com/wxauth/scf-auth/pkg/config"
 	"github.com/wxauth/scf-auth/pkg/logging"
 	"github.com/wxauth/scf-auth/pkg/phone"
 	"github.com/wxauth/scf-auth/pkg/store"
@@ -85,7 +84,7 @@ func (h *handler) bindWeChat(ctx context.Context, req *adapter.Request) (any, er
 	wx := store.WeChat{}
 	if loginCode != "" {
 		if h.wechat == nil {
-			return nil, apierror.Bug(&config.Error{Var: "WECHAT_APPID", Reason: "and WECHAT_SECRET are needed to bind WeChat"})
+			return nil, apierror.Bug(h.wechatMissing)
 		}
 		login, err := h.wechat.Code2Session(ctx, loginCode)
 		if err != nil {

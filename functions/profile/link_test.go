@@ -188,6 +188,26 @@ func TestBindAndUnbindWeChat(t *testing.T) {
 	f.Post("/profile/wechat", functest.Body("loginCode", free), second.AccessToken).Expect(t, 200, "OK")
 }
 
+// Without WECHAT_SECRET a loginCode cannot be exchanged: the operator is
+// told which variable is missing, and the account is unchanged.
+func TestBindWeChatWithoutWeChatConfigured(t *testing.T) {
+	env := functest.New(t)
+	delete(env.Vars, "WECHAT_SECRET")
+	f := profile(env)
+	acct := env.SignUp(phoneOnly(phoneA))
+	code := env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-new"})
+	f.Post("/profile/wechat", functest.Body("loginCode", code), acct.AccessToken).Expect(t, 500, "INTERNAL")
+	if !strings.Contains(env.Logs.String(), "WECHAT_SECRET") {
+		t.Fatalf("log does not name WECHAT_SECRET:\n%s", env.Logs.String())
+	}
+	if a := f.Do("GET", "/profile", "", acct.AccessToken).Expect(t, 200, "OK"); a.Get("user.wechatBound") != false {
+		t.Fatalf("account changed: %s", a.Raw)
+	}
+	if env.Holder(store.OpenIDIdentity("o-new")) != nil {
+		t.Fatal("the WeChat user was claimed")
+	}
+}
+
 func TestLinkActionsOfDirectInvocation(t *testing.T) {
 	env := functest.New(t)
 	f := profile(env)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	captchaapi "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/captcha/v20190722"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 
 	"github.com/wxauth/scf-auth/pkg/config"
@@ -70,11 +71,11 @@ func (t *Tencent) Verify(ctx context.Context, ticket, userIP string) error {
 		return errors.New("captcha: no Tencent Cloud credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or give the function a role")
 	}
 	req := captchaapi.NewDescribeCaptchaMiniResultRequest()
-	req.CaptchaType = ptr(uint64(ticketType))
-	req.Ticket = ptr(ticket)
-	req.UserIp = ptr(userIP)
-	req.CaptchaAppId = ptr(t.appID)
-	req.AppSecretKey = ptr(t.secret)
+	req.CaptchaType = common.Uint64Ptr(ticketType)
+	req.Ticket = common.StringPtr(ticket)
+	req.UserIp = common.StringPtr(userIP)
+	req.CaptchaAppId = common.Uint64Ptr(t.appID)
+	req.AppSecretKey = common.StringPtr(t.secret)
 	resp, err := t.client.DescribeCaptchaMiniResultWithContext(ctx, req)
 	if err != nil {
 		var sdkErr *tcerr.TencentCloudSDKError
@@ -106,8 +107,6 @@ func judge(code int64, msg string) error {
 	}
 	return fmt.Errorf("captcha: CaptchaCode %d %s", code, msg)
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func deref(s *string) string {
 	if s == nil {

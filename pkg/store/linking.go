@@ -14,9 +14,6 @@ import (
 // ErrConflict means the account was not as the change requires. The
 // caller holds the claims (identities.go) of what it adds.
 
-var exists = bson.D{{Key: "$exists", Value: true}}
-var absent = bson.D{{Key: "$exists", Value: false}}
-
 // SetPhone binds a phone number to an account, which must have no phone
 // (from empty) or still have the phone from (a change of number).
 func (s *Store) SetPhone(ctx context.Context, id bson.ObjectID, countryCode, number, from string, now time.Time) (*User, error) {

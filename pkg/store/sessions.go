@@ -43,6 +43,15 @@ func sessionField(sid string, field ...string) string {
 	return p
 }
 
+// unsetSessions is the $unset of the sessions sids.
+func unsetSessions(sids []string) bson.D {
+	unset := make(bson.D, len(sids))
+	for i, sid := range sids {
+		unset[i] = bson.E{Key: sessionField(sid), Value: ""}
+	}
+	return unset
+}
+
 // LiveSession returns the session sid of the account if it is unexpired.
 func (u *User) LiveSession(sid string, now time.Time) (Session, bool) {
 	sess, ok := u.Sessions[sid]
@@ -101,11 +110,7 @@ func (s *Store) RemoveSessions(ctx context.Context, userID bson.ObjectID, sids .
 	if len(sids) == 0 {
 		return false, nil
 	}
-	unset := make(bson.D, 0, len(sids))
-	for _, sid := range sids {
-		unset = append(unset, bson.E{Key: sessionField(sid), Value: ""})
-	}
-	res, err := s.users.UpdateOne(ctx, byID(userID), bson.D{{Key: "$unset", Value: unset}})
+	res, err := s.users.UpdateOne(ctx, byID(userID), bson.D{{Key: "$unset", Value: unsetSessions(sids)}})
 	if err != nil {
 		return false, translate(err, nil)
 	}
@@ -116,7 +121,7 @@ func (s *Store) RemoveSessions(ctx context.Context, userID bson.ObjectID, sids .
 // session sid, which must still be there: a token of an ended session
 // cannot end the others. It reports whether sid was there.
 func (s *Store) EndAllSessions(ctx context.Context, userID bson.ObjectID, sid string) (bool, error) {
-	filter := bson.D{{Key: "_id", Value: userID}, {Key: sessionField(sid), Value: bson.D{{Key: "$exists", Value: true}}}}
+	filter := bson.D{{Key: "_id", Value: userID}, {Key: sessionField(sid), Value: exists}}
 	res, err := s.users.UpdateOne(ctx, filter, bson.D{{Key: "$unset", Value: bson.D{{Key: "sessions", Value: ""}}}})
 	if err != nil {
 		return false, translate(err, nil)
@@ -132,11 +137,7 @@ func (s *Store) RotateSession(ctx context.Context, userID bson.ObjectID, sid str
 	filter := bson.D{{Key: "_id", Value: userID}, {Key: sessionField(sid, "gen"), Value: from}}
 	update := bson.D{{Key: "$set", Value: bson.D{{Key: sessionField(sid), Value: next.stored()}}}}
 	if len(stale) > 0 {
-		unset := bson.D{}
-		for _, id := range stale {
-			unset = append(unset, bson.E{Key: sessionField(id), Value: ""})
-		}
-		update = append(update, bson.E{Key: "$unset", Value: unset})
+		update = append(update, bson.E{Key: "$unset", Value: unsetSessions(stale)})
 	}
 	res, err := s.users.UpdateOne(ctx, filter, update)
 	if err != nil {

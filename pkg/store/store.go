@@ -92,3 +92,9 @@ func (s *Store) DropDatabase(ctx context.Context) error {
 // byID is the filter naming one document, the only kind of filter the hot
 // paths send: it is a primary-key lookup on every server.
 func byID(id any) bson.D { return bson.D{{Key: "_id", Value: id}} }
+
+// exists and absent are conditions on a field, added to byID filters.
+var (
+	exists = bson.D{{Key: "$exists", Value: true}}
+	absent = bson.D{{Key: "$exists", Value: false}}
+)

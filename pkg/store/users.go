@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -111,7 +112,7 @@ func (s *Store) UserByID(ctx context.Context, id bson.ObjectID) (*User, error) {
 }
 
 // live matches an account that is not a tombstone.
-var live = bson.E{Key: "deletedAt", Value: bson.D{{Key: "$exists", Value: false}}}
+var live = bson.E{Key: "deletedAt", Value: absent}
 
 // ProfileChanges are the editable fields a request sent; nil means unsent.
 // Birthday set to "" clears it.
@@ -181,7 +182,7 @@ func (s *Store) FillNameAndAvatar(ctx context.Context, u *User, nickname, avatar
 	}
 	set = append(set, bson.E{Key: "updatedAt", Value: ms(now)})
 	updated, err := s.updateUser(ctx, filter, bson.D{{Key: "$set", Value: set}})
-	if err == ErrConflict {
+	if errors.Is(err, ErrConflict) {
 		return u, nil // changed meanwhile: what is there stays
 	}
 	return updated, err
