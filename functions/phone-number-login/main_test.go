@@ -310,3 +310,38 @@ func TestAccountIsNotedForSendSMS(t *testing.T) {
 		t.Fatalf("phone's SMS state names %v, want %s", got, a.Str("user.id"))
 	}
 }
+
+// TestABindThatLosesToTheSameBindKeepsTheNumberHeld orders two taps of
+// one person whose WeChat-only account gets the number: both find it free;
+// the first claims it for the account; the second finds that claim the
+// account's and binds the number first. The first's update then finds the
+// account changed: it must not give back the claim the account now stands
+// on, or a second account could take the number.
+func TestABindThatLosesToTheSameBindKeepsTheNumberHeld(t *testing.T) {
+	env := functest.New(t)
+	f := pnLogin(env)
+	const openid = "o-bind-twice"
+	w := userWith(t, env, "", openid)
+	firstLooked, letFirstClaim := env.HoldNextWrite("insert", "identities")
+	first := make(chan *functest.Answer)
+	go func() { first <- tap(env, f, openid, number) }()
+	<-firstLooked
+	secondLooked, letSecondClaim := env.HoldNextWrite("insert", "identities")
+	second := make(chan *functest.Answer)
+	go func() { second <- tap(env, f, openid, number) }()
+	<-secondLooked
+	firstClaimed, letFirstBind := env.HoldNextWrite("findAndModify", "users")
+	letFirstClaim()
+	<-firstClaimed // the first claimed the number and is about to bind it
+	letSecondClaim()
+	answers := []*functest.Answer{(<-second).Expect(t, 200, "OK")}
+	letFirstBind()
+	answers = append(answers, (<-first).Expect(t, 200, "OK"))
+	for _, a := range answers {
+		if a.Str("user.id") != w.ID.Hex() || a.Str("user.phone") != number || a.Get("isNewUser") != false {
+			t.Fatalf("tap answered %s, want the WeChat account with the number", a.Raw)
+		}
+	}
+	// The number is the account's: another WeChat user cannot take it.
+	tap(env, f, "o-someone-else", number).Expect(t, 409, "ACCOUNT_CONFLICT")
+}

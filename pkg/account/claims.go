@@ -367,8 +367,8 @@ type looker struct {
 	mine   *store.User
 	settle *settler
 	looks  int
-	// rereads counts looks taken again because claims and accounts were
-	// read at different moments and disagree.
+	// rereads counts the looks in a row taken again because claims and
+	// accounts were read at different moments and disagree.
 	rereads int
 }
 
@@ -393,6 +393,7 @@ func (l *looker) next(ctx context.Context) (map[store.Identity]holding, error) {
 			l.rereads++
 			continue
 		}
+		l.rereads = 0
 		view := hs
 		if l.mine != nil {
 			view = othersOf(hs, l.mine)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/wxauth/scf-auth/pkg/apierror"
 	"github.com/wxauth/scf-auth/pkg/logging"
 	"github.com/wxauth/scf-auth/pkg/phone"
@@ -52,16 +54,57 @@ func (r *Resolver) bind(ctx context.Context, u *store.User, ids []store.Identity
 		updated, err = r.store.SetWeChat(ctx, u.ID, *want.WeChat, now)
 	}
 	if err != nil {
-		r.releaseAll(ctx, claimed, u.ID)
-		if errors.Is(err, store.ErrConflict) {
-			return nil, errChanged
+		// Refused (the account changed) or failed without our knowing
+		// whether it applied: the account as it is now decides.
+		var lerr error
+		if updated, lerr = r.afterFailedBind(ctx, u.ID, ids, claimed); updated == nil {
+			if errors.Is(err, store.ErrConflict) {
+				return nil, lerr
+			}
+			return nil, err
 		}
-		return nil, err
 	}
-	if ids[0].Kind() == "phone" && u.HasPhone() {
-		r.releaseAll(ctx, []store.Identity{store.PhoneIdentity(u.CountryCode, u.Phone)}, u.ID)
+	if old := store.PhoneIdentity(u.CountryCode, u.Phone); ids[0].Kind() == "phone" && u.HasPhone() && !updated.Holds(old) {
+		r.releaseAll(ctx, []store.Identity{old}, u.ID)
 	}
 	return updated, nil
+}
+
+// afterFailedBind is what a bind does when its update of the account was
+// refused or failed. A concurrent bind of the same identities to the same
+// account may be why: it found them claimed for the account, went on with
+// those claims, and won; or the update applied and only its answer was
+// lost. So the claims this bind made are released only if the account does
+// not list them now, and when it lists all of ids the bind is done: the
+// account is returned. Otherwise nil and errChanged (look again), or the
+// error that kept it from reading the account (the claims then stay, for
+// the next request that meets them to settle).
+func (r *Resolver) afterFailedBind(ctx context.Context, id bson.ObjectID, ids, claimed []store.Identity) (*store.User, error) {
+	fresh, err := r.store.UserByID(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrUserNotFound) {
+		return nil, err
+	}
+	live := err == nil && !fresh.IsDeleted()
+	var unlisted []store.Identity
+	for _, c := range claimed {
+		if !live || !fresh.Holds(c) {
+			unlisted = append(unlisted, c)
+		}
+	}
+	r.releaseAll(ctx, unlisted, id)
+	if live && holdsAll(fresh, ids) {
+		return fresh, nil
+	}
+	return nil, errChanged
+}
+
+func holdsAll(u *store.User, ids []store.Identity) bool {
+	for _, id := range ids {
+		if !u.Holds(id) {
+			return false
+		}
+	}
+	return true
 }
 
 // othersOf leaves out of hs the claims of u itself: a claim of u that u

@@ -294,11 +294,17 @@ func (r *Resolver) completeUnionID(ctx context.Context, u *store.User, wx store.
 		return nil, err
 	}
 	updated, err := r.store.AddUnionID(ctx, u.ID, wx.OpenID, wx.UnionID, r.now())
-	if errors.Is(err, store.ErrConflict) {
-		r.releaseAll(ctx, []store.Identity{id}, u.ID)
-		return u, nil
+	if err != nil {
+		fresh, _ := r.afterFailedBind(ctx, u.ID, []store.Identity{id}, []store.Identity{id})
+		switch {
+		case fresh != nil:
+			return fresh, nil
+		case errors.Is(err, store.ErrConflict):
+			return u, nil
+		}
+		return nil, err
 	}
-	return updated, err
+	return updated, nil
 }
 
 // link binds ids (free, as last looked) to the account u and logs into

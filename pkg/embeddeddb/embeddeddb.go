@@ -90,6 +90,14 @@ func (s *Server) FailNextWrite(db string, match func(command, collection string)
 	s.front.failNext(db, match)
 }
 
+// HoldNextWrite parks the next write command in database db that match
+// accepts, before the server sees it, until release is called; reached is
+// closed when it arrives. Other commands go on meanwhile: a test can so
+// make one request's write come after another request's.
+func (s *Server) HoldNextWrite(db string, match func(command, collection string) bool) (reached <-chan struct{}, release func()) {
+	return s.front.holdNext(db, match)
+}
+
 // Stop shuts the server down and waits for it.
 func (s *Server) Stop() {
 	if s.front != nil {

@@ -35,6 +35,7 @@ type front struct {
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	faults []fault
+	holds  []hold
 	closed bool
 	done   sync.WaitGroup
 }
@@ -43,6 +44,16 @@ type front struct {
 type fault struct {
 	db    string
 	match func(command, collection string) bool
+}
+
+// hold parks the next write command in database db for which match says
+// so, before it is sent, until release is closed; reached is closed when
+// it arrives.
+type hold struct {
+	db      string
+	match   func(command, collection string) bool
+	reached chan struct{}
+	release chan struct{}
 }
 
 // Commands that write. They are serialized; every other command passes.
@@ -129,6 +140,35 @@ func (f *front) failNext(db string, match func(command, collection string) bool)
 	f.faults = append(f.faults, fault{db: db, match: match})
 }
 
+// holdNext parks the next write command matching in database db until
+// the returned release is called; reached is closed when it arrives.
+func (f *front) holdNext(db string, match func(command, collection string) bool) (reached <-chan struct{}, release func()) {
+	h := hold{db: db, match: match, reached: make(chan struct{}), release: make(chan struct{})}
+	f.mu.Lock()
+	f.holds = append(f.holds, h)
+	f.mu.Unlock()
+	var once sync.Once
+	return h.reached, func() { once.Do(func() { close(h.release) }) }
+}
+
+// wait parks a write if a hold matches it, until the hold is released.
+func (f *front) wait(db, command, collection string) {
+	f.mu.Lock()
+	var h *hold
+	for i, candidate := range f.holds {
+		if candidate.db == db && candidate.match(command, collection) {
+			h = &candidate
+			f.holds = slices.Delete(f.holds, i, i+1)
+			break
+		}
+	}
+	f.mu.Unlock()
+	if h != nil {
+		close(h.reached)
+		<-h.release
+	}
+}
+
 // takeFault removes and reports the first fault matching a write.
 func (f *front) takeFault(db, command, collection string) bool {
 	f.mu.Lock()
@@ -169,6 +209,8 @@ func (f *front) relay(req []byte, client, server net.Conn) error {
 	cmd, ok := parseCommand(req)
 	write := ok && slices.Contains(writeCommands, cmd.name)
 	if write {
+		// Parked before the write lock, so that other writes go on.
+		f.wait(cmd.db, cmd.name, cmd.collection)
 		f.writes.Lock()
 		defer f.writes.Unlock()
 		if f.takeFault(cmd.db, cmd.name, cmd.collection) {

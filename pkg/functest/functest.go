@@ -131,6 +131,18 @@ func (e *Env) FailNextWrite(command, collection string) {
 	})
 }
 
+// HoldNextWrite parks the next write command on collection of this test's
+// database until release is called (also at the test's end); reached is
+// closed when it arrives. It skips the test on a real MongoDB.
+func (e *Env) HoldNextWrite(command, collection string) (reached <-chan struct{}, release func()) {
+	e.t.Helper()
+	reached, release = mongotest.HoldNextWrite(e.t, e.Vars["MONGODB_DATABASE"], func(c, coll string) bool {
+		return c == command && coll == collection
+	})
+	e.t.Cleanup(release)
+	return reached, release
+}
+
 func (e *Env) config() *config.Config {
 	e.t.Helper()
 	cfg, err := config.Load(func(k string) string { return e.Vars[k] })

@@ -71,6 +71,19 @@ func FailNextWrite(tb testing.TB, db string, match func(command, collection stri
 	server.FailNextWrite(db, match)
 }
 
+// HoldNextWrite parks the next write command in database db that match
+// accepts until release is called (reached is closed when it arrives), so
+// that a test can order two requests' writes. On a real MongoDB
+// (MONGODB_URI) it skips the test.
+func HoldNextWrite(tb testing.TB, db string, match func(command, collection string) bool) (reached <-chan struct{}, release func()) {
+	tb.Helper()
+	URI(tb)
+	if server == nil {
+		tb.Skip("holding a write needs the embedded database; MONGODB_URI is set")
+	}
+	return server.HoldNextWrite(db, match)
+}
+
 // Database returns a name no other test uses, dropped when the test ends.
 func Database(tb testing.TB) (uri, name string) {
 	tb.Helper()
