@@ -397,3 +397,38 @@ func TestLoginCodeOfAnAccountWithAnotherPhone(t *testing.T) {
 		t.Fatalf("the WeChat account changed: %+v", u)
 	}
 }
+
+// TestACreationGivenUpLeavesNoPartOfTheAccount orders a first login with a
+// loginCode against the person's wx-login: it claims the number for a new
+// account, then finds the WeChat identity taken. Meanwhile a plain login of
+// the number met that claim, waited, took the creation for cut short and
+// completed the account with the number. Giving up, the first login must
+// remove that account before it frees the number, then bind the number to
+// the WeChat account: one account with the number, never two.
+func TestACreationGivenUpLeavesNoPartOfTheAccount(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	env.SeedCode(number, "111111")
+	aboutToClaimPhone, letClaimPhone := env.HoldNextWrite("insert", "identities")
+	first := make(chan *functest.Answer)
+	go func() { first <- loginWith(env, f, number, "111111", "o-late") }()
+	<-aboutToClaimPhone
+	wx := env.SignUp(func(u *store.User) { u.WeChat = &store.WeChat{OpenID: "o-late"} })
+	aboutToClaimWeChat, letClaimWeChat := env.HoldNextWrite("insert", "identities")
+	letClaimPhone()
+	<-aboutToClaimWeChat
+	env.SeedCode(number, "222222")
+	completed := login(f, number, "222222").Expect(t, 200, "OK")
+	letClaimWeChat()
+	a := (<-first).Expect(t, 200, "OK")
+	if a.Str("user.id") != wx.User.ID.Hex() || a.Str("user.phone") != number {
+		t.Fatalf("first login: %s, want the WeChat account with the number", a.Raw)
+	}
+	if n, _ := env.Store.CountUsers(t.Context(), bson.D{{Key: "phone", Value: number}}); n != 1 {
+		t.Fatalf("%d accounts with the number, want 1", n)
+	}
+	id, _ := bson.ObjectIDFromHex(completed.Str("user.id"))
+	if u, err := env.Store.UserByID(t.Context(), id); err != nil || !u.IsDeleted() {
+		t.Fatalf("the account completed from the given-up creation is still there: %+v, %v", u, err)
+	}
+}

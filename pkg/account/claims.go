@@ -21,7 +21,10 @@ import (
 //     a claim whose account does not exist (an orphan) is a creation in
 //     progress or cut short, and is completed by inserting that account;
 //     ids are never reused (deletion leaves a tombstone), so this cannot
-//     bring a deleted account back;
+//     bring a deleted account back; a creation that loses one of its
+//     claims seals its id with a tombstone before it releases the others,
+//     so that an account completed from them meanwhile is removed, and
+//     none is completed later;
 //   - an identity is linked by claiming it, then adding it to the account,
 //     and unlinked (or its account deleted) by removing it from the account,
 //     then releasing the claim: a claim whose account does not list it (a
@@ -38,7 +41,7 @@ import (
 // client tries again.
 const (
 	claimGrace = 30 * time.Second
-	settleWait = time.Second
+	settleWait = 3 * time.Second
 	settlePoll = 20 * time.Millisecond
 )
 
@@ -243,7 +246,9 @@ func (r *Resolver) create(ctx context.Context, u *store.User, ids []store.Identi
 	for _, id := range ids {
 		err := r.store.Claim(ctx, id, u.ID, now)
 		if err != nil {
-			r.releaseAll(ctx, claimed, u.ID)
+			if gerr := r.giveUpCreation(ctx, u.ID, claimed); gerr != nil {
+				return nil, gerr
+			}
 			if errors.Is(err, store.ErrDuplicate) {
 				return nil, nil
 			}
@@ -265,6 +270,29 @@ func (r *Resolver) create(ctx context.Context, u *store.User, ids []store.Identi
 		return nil, err
 	}
 	return u, nil
+}
+
+// giveUpCreation undoes the claims a creation made before one of its
+// claims failed. Another request may have met them meanwhile, taken the
+// creation for cut short and completed the account with them: so the
+// account's id is first sealed with a tombstone (removing the account if
+// it was completed), and only then are the claims released. An account
+// that can never hold all it was meant to is never left holding a part.
+// If the seal fails, the claims stay, as after a crash.
+func (r *Resolver) giveUpCreation(ctx context.Context, id bson.ObjectID, claimed []store.Identity) error {
+	if len(claimed) == 0 {
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	completed, err := r.store.SealUser(ctx, id, r.now())
+	if err != nil {
+		return err
+	}
+	if completed {
+		logging.FromContext(ctx).Warn("account completed from a creation that was then given up: removed", "userId", id.Hex())
+	}
+	r.releaseAll(ctx, claimed, id)
+	return nil
 }
 
 // finishCreation adds to an account, completed by another request, the

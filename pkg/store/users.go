@@ -201,6 +201,19 @@ func (s *Store) DeleteUser(ctx context.Context, id bson.ObjectID, now time.Time)
 	return &before, nil
 }
 
+// SealUser makes id a tombstone, whether or not an account was inserted
+// under it: the creation of an account that was given up can then never
+// be completed by another request. It reports whether an account was
+// there (completed meanwhile, and now gone).
+func (s *Store) SealUser(ctx context.Context, id bson.ObjectID, now time.Time) (bool, error) {
+	tombstone := bson.D{{Key: "_id", Value: id}, {Key: "deletedAt", Value: ms(now)}}
+	res, err := s.users.ReplaceOne(ctx, byID(id), tombstone, options.Replace().SetUpsert(true))
+	if err != nil {
+		return false, translate(err, nil)
+	}
+	return res.MatchedCount > 0, nil
+}
+
 func (s *Store) updateUser(ctx context.Context, filter, update bson.D) (*User, error) {
 	var u User
 	if err := s.users.FindOneAndUpdate(ctx, filter, update, afterUpdate()).Decode(&u); err != nil {
