@@ -193,8 +193,7 @@ func (s *Store) FillNameAndAvatar(ctx context.Context, u *User, nickname, avatar
 // tokens. ErrConflict means it is gone or disabled already.
 func (s *Store) DeleteUser(ctx context.Context, id bson.ObjectID, now time.Time) (*User, error) {
 	var before User
-	tombstone := bson.D{{Key: "_id", Value: id}, {Key: "deletedAt", Value: ms(now)}}
-	err := s.users.FindOneAndReplace(ctx, bson.D{{Key: "_id", Value: id}, live, enabled}, tombstone).Decode(&before)
+	err := s.users.FindOneAndReplace(ctx, bson.D{{Key: "_id", Value: id}, live, enabled}, tombstone(id, now)).Decode(&before)
 	if err != nil {
 		return nil, translate(err, ErrConflict)
 	}
@@ -206,12 +205,17 @@ func (s *Store) DeleteUser(ctx context.Context, id bson.ObjectID, now time.Time)
 // be completed by another request. It reports whether an account was
 // there (completed meanwhile, and now gone).
 func (s *Store) SealUser(ctx context.Context, id bson.ObjectID, now time.Time) (bool, error) {
-	tombstone := bson.D{{Key: "_id", Value: id}, {Key: "deletedAt", Value: ms(now)}}
-	res, err := s.users.ReplaceOne(ctx, byID(id), tombstone, options.Replace().SetUpsert(true))
+	res, err := s.users.ReplaceOne(ctx, byID(id), tombstone(id, now), options.Replace().SetUpsert(true))
 	if err != nil {
 		return false, translate(err, nil)
 	}
 	return res.MatchedCount > 0, nil
+}
+
+// tombstone is what stays of an account id once it is gone: the id, so
+// that it is never used again, and when.
+func tombstone(id bson.ObjectID, now time.Time) bson.D {
+	return bson.D{{Key: "_id", Value: id}, {Key: "deletedAt", Value: ms(now)}}
 }
 
 func (s *Store) updateUser(ctx context.Context, filter, update bson.D) (*User, error) {
