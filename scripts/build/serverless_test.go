@@ -91,10 +91,18 @@ func hasPublicURL(events []map[string]any) bool {
 }
 
 // writeInstances writes the deploy folder of every function into a
-// temporary dist/, as the build does, and returns it.
-func writeInstances(t *testing.T, d *Deployment, folders []string) string {
+// temporary dist/, as the build does, and returns it with the deployment
+// and the functions it was written from.
+func writeInstances(t *testing.T) (d *Deployment, folders []string, out string) {
 	t.Helper()
-	out := t.TempDir()
+	d, err := ReadDeployment("../../serverless.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if folders, err = localscf.Functions("../.."); err != nil {
+		t.Fatal(err)
+	}
+	out = t.TempDir()
 	for _, name := range folders {
 		dir := filepath.Join(out, name)
 		if err := os.Mkdir(dir, 0o755); err != nil {
@@ -104,22 +112,14 @@ func writeInstances(t *testing.T, d *Deployment, folders []string) string {
 			t.Fatal(err)
 		}
 	}
-	return out
+	return d, folders, out
 }
 
 // TestInstancesDeployEveryFunction checks what components deploy reads: for every
 // function, an scf component instance with the settings of serverless.yml,
 // deploying the binary main beside it, behind its function URL.
 func TestInstancesDeployEveryFunction(t *testing.T) {
-	d, err := ReadDeployment("../../serverless.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	folders, err := localscf.Functions("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := writeInstances(t, d, folders)
+	d, folders, out := writeInstances(t)
 	for _, name := range folders {
 		raw, err := os.ReadFile(filepath.Join(out, name, "serverless.yml"))
 		if err != nil {
@@ -171,15 +171,7 @@ func TestInstancesDeployEveryFunction(t *testing.T) {
 // serverless.yml, every subfolder's names its component and instance, and
 // all share one app and one stage.
 func TestDistDeploysWhole(t *testing.T) {
-	d, err := ReadDeployment("../../serverless.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	folders, err := localscf.Functions("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := writeInstances(t, d, folders)
+	_, _, out := writeInstances(t)
 	if _, err := os.Stat(filepath.Join(out, "serverless.yml")); err == nil {
 		t.Fatal("dist/ itself holds a serverless.yml: the CLI would deploy it alone")
 	}
