@@ -14,7 +14,6 @@ import (
 	"github.com/wxauth/scf-auth/pkg/phone"
 	"github.com/wxauth/scf-auth/pkg/session"
 	"github.com/wxauth/scf-auth/pkg/smscode"
-	"github.com/wxauth/scf-auth/pkg/store"
 	"github.com/wxauth/scf-auth/pkg/wechat"
 )
 
@@ -75,7 +74,7 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 		return nil, apierror.WrongCode(-1)
 	}
 
-	wx, err := h.weChatIdentity(ctx, req, loginCode)
+	wx, err := wechat.Identity(ctx, h.wechat, h.wechatMissing, req.CallerOpenID(), loginCode)
 	if err != nil {
 		return nil, err
 	}
@@ -99,23 +98,4 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 		return nil, err
 	}
 	return h.sessions.Answer(u, ns, isNew)
-}
-
-// weChatIdentity is the WeChat identity to bind, if any: the loginCode's,
-// or that of a wx.cloud caller.
-func (h *handler) weChatIdentity(ctx context.Context, req *adapter.Request, loginCode string) (*store.WeChat, error) {
-	switch {
-	case loginCode != "":
-		if h.wechat == nil {
-			return nil, apierror.Bug(h.wechatMissing)
-		}
-		login, err := h.wechat.Code2Session(ctx, loginCode)
-		if err != nil {
-			return nil, err
-		}
-		return &login.Identity, nil
-	case req.Caller != nil:
-		return &store.WeChat{OpenID: req.Caller.OpenID}, nil
-	}
-	return nil, nil
 }

@@ -258,6 +258,20 @@ func TestDirectInvocationFromWxCloudBindsTheCaller(t *testing.T) {
 	if a.Get("user.wechatBound") != true {
 		t.Fatalf("wx.cloud caller not bound: %s", a.Raw)
 	}
+	// The caller the platform vouches for wins over a loginCode sent along,
+	// as in wx-login, and spares the call to WeChat.
+	env.SeedCode("13900139000", "654321")
+	b := f.Direct(map[string]any{
+		"phone": "13900139000", "code": "654321",
+		"loginCode": env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-someone-else"}),
+		"userInfo":  map[string]any{"appId": functest.AppID, "openId": "o-cloud-2"},
+	}).Expect(t, 0, "OK")
+	if env.WeChat.Calls("jscode2session") != 0 {
+		t.Fatal("the loginCode was exchanged although the platform named the caller")
+	}
+	if h := env.Holder(store.OpenIDIdentity("o-cloud-2")); h == nil || h.Hex() != b.Str("user.id") {
+		t.Fatalf("the caller's openid is not the new account's: %v, %s", h, b.Raw)
+	}
 }
 
 func TestDisabledAccountCannotLogIn(t *testing.T) {

@@ -42,9 +42,9 @@ func newHandler(d *app.Deps) (app.Handler, error) {
 			{Method: http.MethodPut, Path: "/profile", Handle: h.update},
 			{Method: http.MethodDelete, Path: "/profile", Action: "delete", Handle: h.delete},
 			{Method: http.MethodPost, Path: "/profile/phone", Action: "bindPhone", Handle: h.bindPhone},
-			{Method: http.MethodDelete, Path: "/profile/phone", Action: "unbindPhone", Handle: h.unbindPhone},
+			{Method: http.MethodDelete, Path: "/profile/phone", Action: "unbindPhone", Handle: h.unbind(h.accounts.UnlinkPhone)},
 			{Method: http.MethodPost, Path: "/profile/wechat", Action: "bindWeChat", Handle: h.bindWeChat},
-			{Method: http.MethodDelete, Path: "/profile/wechat", Action: "unbindWeChat", Handle: h.unbindWeChat},
+			{Method: http.MethodDelete, Path: "/profile/wechat", Action: "unbindWeChat", Handle: h.unbind(h.accounts.UnlinkWeChat)},
 		},
 		DefaultAction: "get",
 	}, nil

@@ -8,6 +8,7 @@ import (
 	"github.com/wxauth/scf-auth/pkg/logging"
 	"github.com/wxauth/scf-auth/pkg/phone"
 	"github.com/wxauth/scf-auth/pkg/store"
+	"github.com/wxauth/scf-auth/pkg/wechat"
 )
 
 // bindPhone binds a phone number to the caller's account, or replaces its
@@ -49,23 +50,27 @@ func (h *handler) bindPhone(ctx context.Context, req *adapter.Request) (any, err
 	return userAnswer(u), nil
 }
 
-// unbindPhone removes the phone number; LAST_IDENTITY without WeChat.
-func (h *handler) unbindPhone(ctx context.Context, req *adapter.Request) (any, error) {
-	if err := req.Fields.Only(); err != nil {
-		return nil, err
+// unbind answers an unlink of one way to log in from the caller's
+// account (UnlinkPhone, UnlinkWeChat): LAST_IDENTITY when it is the only
+// one left.
+func (h *handler) unbind(unlink func(context.Context, *store.User) (*store.User, error)) adapter.HandlerFunc {
+	return func(ctx context.Context, req *adapter.Request) (any, error) {
+		if err := req.Fields.Only(); err != nil {
+			return nil, err
+		}
+		u, err := h.caller(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		if u, err = unlink(ctx, u); err != nil {
+			return nil, err
+		}
+		return userAnswer(u), nil
 	}
-	u, err := h.caller(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	if u, err = h.accounts.UnlinkPhone(ctx, u); err != nil {
-		return nil, err
-	}
-	return userAnswer(u), nil
 }
 
-// bindWeChat binds the WeChat user of a loginCode, or the wx.cloud caller,
-// to the caller's account.
+// bindWeChat binds the wx.cloud caller, or else the WeChat user of a
+// loginCode, to the caller's account.
 func (h *handler) bindWeChat(ctx context.Context, req *adapter.Request) (any, error) {
 	if err := req.Fields.Only("loginCode"); err != nil {
 		return nil, err
@@ -81,35 +86,11 @@ func (h *handler) bindWeChat(ctx context.Context, req *adapter.Request) (any, er
 	if err != nil {
 		return nil, err
 	}
-	wx := store.WeChat{}
-	if loginCode != "" {
-		if h.wechat == nil {
-			return nil, apierror.Bug(h.wechatMissing)
-		}
-		login, err := h.wechat.Code2Session(ctx, loginCode)
-		if err != nil {
-			return nil, err
-		}
-		wx = login.Identity
-	} else {
-		wx.OpenID = req.Caller.OpenID
-	}
-	if u, err = h.accounts.LinkWeChat(ctx, u, wx); err != nil {
-		return nil, err
-	}
-	return userAnswer(u), nil
-}
-
-// unbindWeChat removes the WeChat identity; LAST_IDENTITY without a phone.
-func (h *handler) unbindWeChat(ctx context.Context, req *adapter.Request) (any, error) {
-	if err := req.Fields.Only(); err != nil {
-		return nil, err
-	}
-	u, err := h.caller(ctx, req)
+	wx, err := wechat.Identity(ctx, h.wechat, h.wechatMissing, req.CallerOpenID(), loginCode)
 	if err != nil {
 		return nil, err
 	}
-	if u, err = h.accounts.UnlinkWeChat(ctx, u); err != nil {
+	if u, err = h.accounts.LinkWeChat(ctx, u, *wx); err != nil {
 		return nil, err
 	}
 	return userAnswer(u), nil

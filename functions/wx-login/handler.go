@@ -9,7 +9,6 @@ import (
 	"github.com/wxauth/scf-auth/pkg/apierror"
 	"github.com/wxauth/scf-auth/pkg/app"
 	"github.com/wxauth/scf-auth/pkg/session"
-	"github.com/wxauth/scf-auth/pkg/store"
 	"github.com/wxauth/scf-auth/pkg/wechat"
 )
 
@@ -65,21 +64,15 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 		}
 	}
 
-	var wx store.WeChat
-	switch {
-	case req.Caller != nil:
-		wx = store.WeChat{OpenID: req.Caller.OpenID}
-	case code == "":
+	if code == "" && req.Caller == nil {
 		return nil, apierror.BadField("code", "is required")
-	default:
-		login, err := h.wechat.Code2Session(ctx, code)
-		if err != nil {
-			return nil, err
-		}
-		wx = login.Identity
+	}
+	wx, err := wechat.Identity(ctx, h.wechat, nil, req.CallerOpenID(), code)
+	if err != nil {
+		return nil, err
 	}
 	ns := h.sessions.Begin(session.MethodWeChat)
-	u, isNew, err := h.accounts.ByWeChat(ctx, wx, nickname, avatarURL, ns)
+	u, isNew, err := h.accounts.ByWeChat(ctx, *wx, nickname, avatarURL, ns)
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,15 @@ type Caller struct {
 	OpenID string
 }
 
+// CallerOpenID is the openid of the wx.cloud caller, or "" when the
+// platform vouches for none.
+func (r *Request) CallerOpenID() string {
+	if r.Caller == nil {
+		return ""
+	}
+	return r.Caller.OpenID
+}
+
 // HandlerFunc serves one route. It returns the data of a successful answer,
 // or an error, ideally an *apierror.Error.
 type HandlerFunc func(ctx context.Context, req *Request) (any, error)
