@@ -81,8 +81,9 @@ func (s *Store) RecordPhoneSend(ctx context.Context, key string, send Send, keep
 		{Key: "$max", Value: bson.D{{Key: "expiresAt", Value: ms(keepUntil)}}},
 	}
 	var p PhoneSMS
-	if err := s.sms.FindOneAndUpdate(ctx, byID(key), update, upsertAfter()).Decode(&p); err != nil {
-		return nil, translate(err, nil)
+	err := upsert(func() error { return s.sms.FindOneAndUpdate(ctx, byID(key), update, upsertAfter()).Decode(&p) })
+	if err != nil {
+		return nil, err
 	}
 	return &p, nil
 }
@@ -95,8 +96,9 @@ func (s *Store) CountSend(ctx context.Context, key, minute string, keepUntil tim
 		{Key: "$max", Value: bson.D{{Key: "expiresAt", Value: ms(keepUntil)}}},
 	}
 	var c SendCounter
-	if err := s.sms.FindOneAndUpdate(ctx, byID(key), update, upsertAfter()).Decode(&c); err != nil {
-		return nil, translate(err, nil)
+	err := upsert(func() error { return s.sms.FindOneAndUpdate(ctx, byID(key), update, upsertAfter()).Decode(&c) })
+	if err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -138,8 +140,10 @@ func (s *Store) SaveCode(ctx context.Context, key string, code Code, drop []Send
 		}
 		update = append(update, bson.E{Key: "$pullAll", Value: bson.D{{Key: "sends", Value: old}}})
 	}
-	_, err := s.sms.UpdateOne(ctx, byID(key), update, options.UpdateOne().SetUpsert(true))
-	return translate(err, nil)
+	return upsert(func() error {
+		_, err := s.sms.UpdateOne(ctx, byID(key), update, options.UpdateOne().SetUpsert(true))
+		return err
+	})
 }
 
 // OwnerMemory is how long the phone's SMS state remembers the account
@@ -193,8 +197,10 @@ func (s *Store) RecordPhoneOwner(ctx context.Context, key string, owner bson.Obj
 		{Key: "$set", Value: bson.D{{Key: "userId", Value: owner}}},
 		{Key: "$max", Value: bson.D{{Key: "expiresAt", Value: ms(now.Add(OwnerMemory))}}},
 	}
-	_, err := s.sms.UpdateOne(ctx, byID(key), update, options.UpdateOne().SetUpsert(true))
-	return translate(err, nil)
+	return upsert(func() error {
+		_, err := s.sms.UpdateOne(ctx, byID(key), update, options.UpdateOne().SetUpsert(true))
+		return err
+	})
 }
 
 // PutBackCode stores the next version of a taken code, unless a new code
