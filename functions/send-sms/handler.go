@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/wxauth/scf-auth/pkg/adapter"
 	"github.com/wxauth/scf-auth/pkg/apierror"
 	"github.com/wxauth/scf-auth/pkg/app"
@@ -168,18 +170,38 @@ func (h *handler) count(ctx context.Context, a *attempt, key string, now time.Ti
 }
 
 // refuseDisabled refuses a send to the phone of a disabled account: the
-// phone's SMS state names the account that last logged in with it.
+// account the phone's SMS state names, or, when that one (unknown, or
+// since unlinked) does not hold the phone, the account the phone's claim
+// names. An extra round trip only for a phone that has an account.
 func (h *handler) refuseDisabled(ctx context.Context, state *store.PhoneSMS, number string) error {
-	if state.UserID == nil {
-		return nil
+	p := store.PhoneIdentity(phone.CountryCode, number)
+	holder := func(id bson.ObjectID) (*store.User, error) {
+		u, err := h.store.UserByID(ctx, id)
+		if errors.Is(err, store.ErrUserNotFound) || (err == nil && !u.Holds(p)) {
+			return nil, nil
+		}
+		return u, err
 	}
-	u, err := h.store.UserByID(ctx, *state.UserID)
-	switch {
-	case errors.Is(err, store.ErrUserNotFound):
-		return nil
-	case err != nil:
-		return err
-	case u.IsDisabled() && u.Holds(store.PhoneIdentity(phone.CountryCode, number)):
+	var u *store.User
+	var err error
+	if state.UserID != nil {
+		if u, err = holder(*state.UserID); err != nil {
+			return err
+		}
+	}
+	if u == nil && state.UserID != nil {
+		c, err := h.store.ClaimOf(ctx, p)
+		switch {
+		case errors.Is(err, store.ErrNotClaimed):
+			return nil
+		case err != nil:
+			return err
+		}
+		if u, err = holder(c.UserID); err != nil {
+			return err
+		}
+	}
+	if u != nil && u.IsDisabled() {
 		return apierror.Disabled()
 	}
 	return nil

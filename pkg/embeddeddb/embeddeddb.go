@@ -86,9 +86,9 @@ func Start(dir string, logger *slog.Logger) (*Server, error) {
 }
 
 // FailNextWrite makes the next write command (insert, update, delete or
-// findAndModify) in database db that match accepts fail with an error, as
-// if the server had gone away in the middle of a request. match gets the
-// command's name and collection.
+// findAndModify) in database db that match accepts fail: the connection
+// drops before the write reaches the server, as if it had gone away in the
+// middle of a request. match gets the command's name and collection.
 func (s *Server) FailNextWrite(db string, match func(command, collection string) bool) {
 	s.front.addFault(db, failBefore, match)
 }

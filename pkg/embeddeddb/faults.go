@@ -10,11 +10,12 @@ import (
 
 // The faults the front injects into write commands, for tests that must
 // see what the store does when the database fails in the ways real ones
-// do: a write refused before it applied (failBefore), and a write that
-// applied but whose reply never reached the client (loseReply: a timeout,
-// a dropped connection, a failover at the worst moment), which is the
-// failure that makes a client unsure of what it wrote. Either may come
-// late (a delay before the write).
+// do: the connection drops before the write reaches the server
+// (failBefore), or after the write applied but before its reply reached
+// the client (loseReply: a timeout, a failover at the worst moment), which
+// is the failure that makes a client unsure of what it wrote. The client
+// sees the same network error either way. Either may come late (a delay
+// before the write).
 type faultKind int
 
 const (
@@ -27,8 +28,12 @@ const (
 	duplicateBefore
 )
 
-// errReplyLost ends a connection whose write applied but must seem lost.
-var errReplyLost = errors.New("embeddeddb: reply dropped on purpose (a test injected this fault)")
+// errDroppedBefore and errReplyLost end the connection of a write that
+// must seem lost, before and after it applied.
+var (
+	errDroppedBefore = errors.New("embeddeddb: write dropped on purpose (a test injected this fault)")
+	errReplyLost     = errors.New("embeddeddb: reply dropped on purpose (a test injected this fault)")
+)
 
 // fault is a one-off fault of the next write command in database db for
 // which match says so.

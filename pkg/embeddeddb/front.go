@@ -156,8 +156,8 @@ func (f *front) relay(req []byte, client, server net.Conn) error {
 		defer f.writes.Unlock()
 		switch outcome {
 		case failBefore:
-			_, err := client.Write(errorReply(req, 1, "InternalError", "write failed on purpose (a test injected this fault)"))
-			return err
+			// The connection drops before the write reaches the server.
+			return errDroppedBefore
 		case duplicateBefore:
 			_, err := client.Write(errorReply(req, 11000, "DuplicateKey", "E11000 duplicate key error (a test injected this fault)"))
 			return err
