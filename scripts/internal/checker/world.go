@@ -25,7 +25,7 @@ type Faults interface {
 type Setup struct {
 	// Root is the module's root, BinDir where its functions were built
 	// (localscf.Build).
-	Root, BinDir string
+	Root, BinDir  string
 	URI, Database string
 	Faults        Faults
 	// MaxAttempts is SMS_MAX_ATTEMPTS.
