@@ -219,7 +219,7 @@ func (r *Resolver) create(ctx context.Context, u *store.User, ns *NewSession) (*
 		claimed = append(claimed, id)
 	}
 	if u.Nickname == "" {
-		u.Nickname = GeneratedNickname()
+		u.Nickname, u.NicknameGenerated = GeneratedNickname(), true
 	}
 	u.Sessions = map[string]store.Session{ns.ID: ns.Record}
 	err := r.store.CreateUser(ctx, u)

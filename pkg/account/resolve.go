@@ -188,10 +188,11 @@ func (r *Resolver) ByWeChat(ctx context.Context, wx store.WeChatUser, nickname, 
 	if claim != nil {
 		u, err := r.attach(ctx, claim.UserID, []store.Identity{key}, ns)
 		if u != nil || err != nil {
-			return r.returning(ctx, u, wx, nickname, avatarURL, err)
+			return r.returning(ctx, u, wx, nickname, avatarURL, false, err)
 		}
 	}
 	look := r.look(map[store.Identity]*store.Claim{key: claim}, wx.Identities()...)
+	signingUp := false
 	for {
 		hs, err := look.next(ctx)
 		if err != nil {
@@ -200,7 +201,7 @@ func (r *Resolver) ByWeChat(ctx context.Context, wx store.WeChatUser, nickname, 
 		if holder := weChatHolder(hs, wx); holder != nil {
 			u, err := r.attach(ctx, holder.ID, held(holder, wx.Identities()), ns)
 			if u != nil || err != nil {
-				return r.returning(ctx, u, wx, nickname, avatarURL, err)
+				return r.returning(ctx, u, wx, nickname, avatarURL, signingUp, err)
 			}
 			continue
 		}
@@ -209,18 +210,23 @@ func (r *Resolver) ByWeChat(ctx context.Context, wx store.WeChatUser, nickname, 
 		if u, err = r.create(ctx, u, ns); u != nil || err != nil {
 			return u, true, err
 		}
+		// Another request created the account first (or took this creation
+		// for cut short): this sign-up's nickname still replaces the one it
+		// made up.
+		signingUp = true
 	}
 }
 
 // returning completes a returning WeChat user's account: the identities
 // WeChat now reports that it lacks, and a nickname or avatar where it has
-// none.
-func (r *Resolver) returning(ctx context.Context, u *store.User, wx store.WeChatUser, nickname, avatarURL string, err error) (*store.User, bool, error) {
+// none (or, for a sign-up that another request's creation overtook, a
+// nickname in place of a made-up one).
+func (r *Resolver) returning(ctx context.Context, u *store.User, wx store.WeChatUser, nickname, avatarURL string, signingUp bool, err error) (*store.User, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
 	u = r.complete(ctx, u, wx)
-	u, err = r.store.FillNameAndAvatar(ctx, u, nickname, avatarURL, r.now())
+	u, err = r.store.FillNameAndAvatar(ctx, u, nickname, avatarURL, signingUp, r.now())
 	return u, false, err
 }
 
@@ -268,7 +274,7 @@ func (r *Resolver) ByPhoneAndWeChat(ctx context.Context, countryCode, number str
 		// stores the session in it if it holds both.
 		u, err := r.attach(ctx, cp.UserID, []store.Identity{p, key}, ns)
 		if u != nil || err != nil {
-			u, _, err = r.returning(ctx, u, wx, "", "", err)
+			u, _, err = r.returning(ctx, u, wx, "", "", false, err)
 			return u, Returning, err
 		}
 	}

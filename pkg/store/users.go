@@ -26,8 +26,11 @@ type User struct {
 	WeChat      *WeChat       `bson:"wechat,omitempty"`
 	Rev         int64         `bson:"rev"`
 	Nickname    string        `bson:"nickname"`
-	AvatarURL   string        `bson:"avatarUrl"`
-	Gender      int           `bson:"gender"`
+	// NicknameGenerated says the nickname was made up at sign-up, not
+	// chosen: a nickname a WeChat login brings may replace it.
+	NicknameGenerated bool   `bson:"nicknameGenerated,omitempty"`
+	AvatarURL         string `bson:"avatarUrl"`
+	Gender            int    `bson:"gender"`
 	// Birthday is YYYY-MM-DD, or empty when unknown.
 	Birthday string `bson:"birthday,omitempty"`
 	Bio      string `bson:"bio"`
@@ -241,6 +244,7 @@ func (s *Store) UpdateProfile(ctx context.Context, id bson.ObjectID, sid string,
 	var unset bson.D
 	if c.Nickname != nil {
 		set = append(set, bson.E{Key: "nickname", Value: *c.Nickname})
+		unset = append(unset, bson.E{Key: "nicknameGenerated", Value: ""})
 	}
 	if c.AvatarURL != nil {
 		set = append(set, bson.E{Key: "avatarUrl", Value: *c.AvatarURL})
@@ -254,7 +258,7 @@ func (s *Store) UpdateProfile(ctx context.Context, id bson.ObjectID, sid string,
 	if c.Birthday != nil && *c.Birthday != "" {
 		set = append(set, bson.E{Key: "birthday", Value: *c.Birthday})
 	} else if c.Birthday != nil {
-		unset = bson.D{{Key: "birthday", Value: ""}}
+		unset = append(unset, bson.E{Key: "birthday", Value: ""})
 	}
 	update := bson.D{{Key: "$set", Value: set}}
 	if unset != nil {
@@ -267,14 +271,20 @@ func (s *Store) UpdateProfile(ctx context.Context, id bson.ObjectID, sid string,
 	return s.updateUser(ctx, filter, update)
 }
 
-// FillNameAndAvatar sets the nickname and avatar of an account where they
-// are still empty; empty arguments are left alone.
-func (s *Store) FillNameAndAvatar(ctx context.Context, u *User, nickname, avatarURL string, now time.Time) (*User, error) {
+// FillNameAndAvatar sets the nickname of an account where it is still
+// empty (or, with overGenerated, made up at sign-up), and the avatar where
+// it is still empty; empty arguments are left alone.
+func (s *Store) FillNameAndAvatar(ctx context.Context, u *User, nickname, avatarURL string, overGenerated bool, now time.Time) (*User, error) {
 	filter := bson.D{{Key: "_id", Value: u.ID}, live}
-	var set bson.D
-	if nickname != "" && u.Nickname == "" {
+	var set, unset bson.D
+	switch {
+	case nickname != "" && u.Nickname == "":
 		set = append(set, bson.E{Key: "nickname", Value: nickname})
 		filter = append(filter, bson.E{Key: "nickname", Value: ""})
+	case nickname != "" && overGenerated && u.NicknameGenerated:
+		set = append(set, bson.E{Key: "nickname", Value: nickname})
+		unset = bson.D{{Key: "nicknameGenerated", Value: ""}}
+		filter = append(filter, bson.E{Key: "nickname", Value: u.Nickname}, bson.E{Key: "nicknameGenerated", Value: true})
 	}
 	if avatarURL != "" && u.AvatarURL == "" {
 		set = append(set, bson.E{Key: "avatarUrl", Value: avatarURL})
@@ -284,7 +294,11 @@ func (s *Store) FillNameAndAvatar(ctx context.Context, u *User, nickname, avatar
 		return u, nil
 	}
 	set = append(set, bson.E{Key: "updatedAt", Value: ms(now)})
-	updated, err := s.updateUser(ctx, filter, bson.D{{Key: "$set", Value: set}})
+	update := bson.D{{Key: "$set", Value: set}}
+	if unset != nil {
+		update = append(update, bson.E{Key: "$unset", Value: unset})
+	}
+	updated, err := s.updateUser(ctx, filter, update)
 	if errors.Is(err, ErrConflict) {
 		return u, nil // changed meanwhile: what is there stays
 	}
