@@ -28,8 +28,9 @@ type Function struct {
 	Routes []Route
 	// DefaultAction is the action of a direct invocation that names none.
 	DefaultAction string
-	// WeChatAppID is WECHAT_APPID: direct invocations whose userInfo.appId
-	// equals it are trusted. Empty trusts no userInfo.
+	// WeChatAppID is WECHAT_APPID: the wx.cloud caller of a direct
+	// invocation (from its context or userInfo) is trusted when its app is
+	// this one. Empty trusts no caller.
 	WeChatAppID string
 	Logger      *slog.Logger
 	Now         func() time.Time
