@@ -25,6 +25,9 @@ func TestCallerFromTheInvocationContext(t *testing.T) {
 	if again.Get("isNewUser") != false || again.Str("user.id") != a.Str("user.id") {
 		t.Fatalf("a returning caller: %s", again.Raw)
 	}
+	if again.RoundTrips > 2 {
+		t.Fatalf("a returning caller took %d round trips, the budget of wx-login is 2", again.RoundTrips)
+	}
 	// Without a context, the same process knows no caller.
 	f.Direct(map[string]any{}).Expect(t, 0, "INVALID_REQUEST").Field(t, "code")
 	// The context of another app is not trusted.
