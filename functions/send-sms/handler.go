@@ -168,7 +168,7 @@ func (h *handler) send(ctx context.Context, req *adapter.Request) (any, error) {
 	return map[string]int{"cooldown": seconds(h.limits.cooldown), "expiresIn": seconds(h.ttl)}, nil
 }
 
-// count adds the send to a counter, noting it in *counted so that it can
+// count adds the send to a counter, noting it in *noted so that it can
 // be taken back, and returns the counter as it saw it.
 func (h *handler) count(ctx context.Context, key string, now time.Time, noted **store.Uncount) (counted, error) {
 	minute := minuteOf(now)
