@@ -80,7 +80,7 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 		return nil, apierror.WrongCode(-1)
 	}
 
-	wx, err := wechat.Identity(ctx, h.wechat, h.wechatMissing, wechat.Caller(req), loginCode)
+	wx, err := wechat.Identity(ctx, h.wechat, h.wechatMissing, req.Caller, loginCode)
 	if err != nil {
 		return nil, err
 	}

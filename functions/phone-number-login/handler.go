@@ -151,7 +151,7 @@ func (h *handler) identities(ctx context.Context, req *adapter.Request, in input
 		}
 		wx = r.login.Identity
 	} else {
-		wx = *wechat.Caller(req)
+		wx = *wechat.CallerIdentity(req.Caller)
 	}
 	if phoneErr != nil {
 		return wx, nil, phoneErr

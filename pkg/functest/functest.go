@@ -226,7 +226,13 @@ func (f *Function) Direct(event map[string]any) *Answer {
 // §6): the test fails if one does not.
 func (f *Function) Invoke(event []byte) *Answer {
 	f.env.t.Helper()
-	ctx, counter := roundtrip.NewRecordingContext(context.Background())
+	return f.invokeIn(context.Background(), event)
+}
+
+// invokeIn is Invoke with parent as the invocation's context.
+func (f *Function) invokeIn(parent context.Context, event []byte) *Answer {
+	f.env.t.Helper()
+	ctx, counter := roundtrip.NewRecordingContext(parent)
 	timeout := f.Timeout
 	if timeout == 0 {
 		timeout = 20 * time.Second

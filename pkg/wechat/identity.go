@@ -8,13 +8,15 @@ import (
 	"github.com/wxauth/scf-auth/pkg/store"
 )
 
-// Caller is the WeChat user a wx.cloud caller is, as the platform vouches
-// for them; nil when the request has no trusted caller.
-func Caller(req *adapter.Request) *store.WeChatUser {
-	if req.Caller == nil {
+// CallerIdentity is the WeChat user of a wx.cloud caller the platform
+// vouches for: its app and openid and, when the app is bound to an
+// open-platform account, its WX_UNIONID, which resolves the account as a
+// unionid from jscode2session does. nil when there is no caller.
+func CallerIdentity(caller *adapter.Caller) *store.WeChatUser {
+	if caller == nil {
 		return nil
 	}
-	return &store.WeChatUser{AppID: req.Caller.AppID, OpenID: req.Caller.OpenID}
+	return &store.WeChatUser{AppID: caller.AppID, OpenID: caller.OpenID, UnionID: caller.UnionID}
 }
 
 // Identity is the WeChat user a request speaks for: the wx.cloud caller
@@ -22,10 +24,10 @@ func Caller(req *adapter.Request) *store.WeChatUser {
 // loginCode, exchanged with WeChat; nil when neither is given. c is nil
 // when WeChat is not configured, for the reason missing: a loginCode is
 // then a misconfiguration.
-func Identity(ctx context.Context, c *Client, missing error, caller *store.WeChatUser, loginCode string) (*store.WeChatUser, error) {
+func Identity(ctx context.Context, c *Client, missing error, caller *adapter.Caller, loginCode string) (*store.WeChatUser, error) {
 	switch {
 	case caller != nil:
-		return caller, nil
+		return CallerIdentity(caller), nil
 	case loginCode == "":
 		return nil, nil
 	case c == nil:
