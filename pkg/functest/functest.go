@@ -423,7 +423,7 @@ func (e *Env) SignUp(mutate func(*store.User)) *Account {
 func (e *Env) LogIn(u *store.User) *Account {
 	e.t.Helper()
 	sessions := e.Sessions()
-	ns := sessions.Begin(session.MethodSMS)
+	ns := sessions.Begin(context.Background(), session.MethodSMS)
 	stored, err := e.Store.AddSession(context.Background(), u.ID, ns.ID, ns.Record)
 	if err != nil {
 		e.t.Fatal(err)

@@ -12,7 +12,9 @@ import (
 // two racing changes that exclude each other (unlinking the phone and
 // unlinking WeChat, when they are the last two) exactly one succeeds.
 // ErrConflict means the account was not as the change requires. The
-// caller holds the claims (identities.go) of what it adds.
+// caller holds the claims (identities.go) of what it adds. Each records
+// its event (link, unlink, phone-change) in the same update, after its
+// audit entry (see the package doc).
 
 // SetPhone binds a phone number to an account, which must have no phone
 // (from empty) or still have the phone from (a change of number).
@@ -24,16 +26,28 @@ func (s *Store) SetPhone(ctx context.Context, id bson.ObjectID, countryCode, num
 		filter = append(filter, bson.E{Key: "phone", Value: from})
 	}
 	set := bson.D{{Key: "countryCode", Value: countryCode}, {Key: "phone", Value: number}, {Key: "updatedAt", Value: ms(now)}}
-	return s.updateUser(ctx, filter, bson.D{{Key: "$set", Value: set}})
+	ev := newEvent(ctx, EventLink, MethodPhone, now)
+	if from != "" {
+		ev = newEvent(ctx, EventPhoneChange, MethodPhone, now)
+	}
+	if err := s.audit(ctx, id, ev, auditNote{phone: number, previous: from}); err != nil {
+		return nil, err
+	}
+	return s.updateUser(ctx, filter, bson.D{{Key: "$set", Value: set}, pushEvent(ev)})
 }
 
 // RemovePhone unbinds the phone number of an account that also has a
 // WeChat identity, so that it can still log in.
 func (s *Store) RemovePhone(ctx context.Context, id bson.ObjectID, number string, now time.Time) (*User, error) {
 	filter := bson.D{{Key: "_id", Value: id}, live, {Key: "phone", Value: number}, {Key: "wechat.openid", Value: exists}}
+	ev := newEvent(ctx, EventUnlink, MethodPhone, now)
+	if err := s.audit(ctx, id, ev, auditNote{phone: number}); err != nil {
+		return nil, err
+	}
 	update := bson.D{
 		{Key: "$unset", Value: bson.D{{Key: "phone", Value: ""}, {Key: "countryCode", Value: ""}}},
 		{Key: "$set", Value: bson.D{{Key: "updatedAt", Value: ms(now)}}},
+		pushEvent(ev),
 	}
 	return s.updateUser(ctx, filter, update)
 }
@@ -41,7 +55,11 @@ func (s *Store) RemovePhone(ctx context.Context, id bson.ObjectID, number string
 // SetWeChat binds a WeChat identity to an account that has none.
 func (s *Store) SetWeChat(ctx context.Context, id bson.ObjectID, wx WeChat, now time.Time) (*User, error) {
 	filter := bson.D{{Key: "_id", Value: id}, live, {Key: "wechat", Value: absent}}
-	update := bson.D{{Key: "$set", Value: bson.D{{Key: "wechat", Value: wx}, {Key: "updatedAt", Value: ms(now)}}}}
+	ev := newEvent(ctx, EventLink, MethodWeChat, now)
+	if err := s.audit(ctx, id, ev, auditNote{}); err != nil {
+		return nil, err
+	}
+	update := bson.D{{Key: "$set", Value: bson.D{{Key: "wechat", Value: wx}, {Key: "updatedAt", Value: ms(now)}}}, pushEvent(ev)}
 	return s.updateUser(ctx, filter, update)
 }
 
@@ -57,9 +75,14 @@ func (s *Store) AddUnionID(ctx context.Context, id bson.ObjectID, openid, unioni
 // also has a phone number, so that it can still log in.
 func (s *Store) RemoveWeChat(ctx context.Context, id bson.ObjectID, openid string, now time.Time) (*User, error) {
 	filter := bson.D{{Key: "_id", Value: id}, live, {Key: "wechat.openid", Value: openid}, {Key: "phone", Value: exists}}
+	ev := newEvent(ctx, EventUnlink, MethodWeChat, now)
+	if err := s.audit(ctx, id, ev, auditNote{}); err != nil {
+		return nil, err
+	}
 	update := bson.D{
 		{Key: "$unset", Value: bson.D{{Key: "wechat", Value: ""}}},
 		{Key: "$set", Value: bson.D{{Key: "updatedAt", Value: ms(now)}}},
+		pushEvent(ev),
 	}
 	return s.updateUser(ctx, filter, update)
 }

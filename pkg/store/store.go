@@ -19,6 +19,7 @@ const (
 	collSMS            = "sms"
 	collLegacySessions = "legacy_sessions"
 	collWeChatTokens   = "wechat_tokens"
+	collAudit          = "audit"
 )
 
 // Store is the auth functions' database. It is safe for concurrent use and
@@ -30,13 +31,25 @@ type Store struct {
 	sms            *mongo.Collection
 	legacySessions *mongo.Collection
 	wechatTokens   *mongo.Collection
+	auditLog       *mongo.Collection
+	// auditRetention is how long audit entries are kept.
+	auditRetention time.Duration
 }
+
+// Option adjusts a store.
+type Option func(*Store)
+
+// KeepAuditFor keeps audit entries for d (AUDIT_RETENTION).
+func KeepAuditFor(d time.Duration) Option { return func(s *Store) { s.auditRetention = d } }
+
+// defaultAuditRetention is AUDIT_RETENTION's default, 180 days.
+const defaultAuditRetention = 4320 * time.Hour
 
 // Connect creates the client for uri without dialling: the first request
 // connects, and every later one on this instance reuses the pool. Settings
 // in uri win over the defaults here, which suit one small function instance.
-func Connect(uri, database, appName string) (*Store, error) {
-	opts := options.Client().
+func Connect(uri, database, appName string, opts ...Option) (*Store, error) {
+	clientOpts := options.Client().
 		SetAppName(appName).
 		SetMaxPoolSize(8).
 		SetServerSelectionTimeout(3 * time.Second).
@@ -48,24 +61,30 @@ func Connect(uri, database, appName string) (*Store, error) {
 				roundtrip.Add(ctx, e.CommandName, e.Command)
 			},
 		})
-	client, err := mongo.Connect(opts)
+	client, err := mongo.Connect(clientOpts)
 	if err != nil {
 		return nil, err
 	}
-	return New(client, database), nil
+	return New(client, database, opts...), nil
 }
 
 // New returns a store over database of an existing client.
-func New(client *mongo.Client, database string) *Store {
+func New(client *mongo.Client, database string, opts ...Option) *Store {
 	db := client.Database(database)
-	return &Store{
+	s := &Store{
 		client:         client,
 		users:          db.Collection(collUsers),
 		identities:     db.Collection(collIdentities),
 		sms:            db.Collection(collSMS),
 		legacySessions: db.Collection(collLegacySessions),
 		wechatTokens:   db.Collection(collWeChatTokens),
+		auditLog:       db.Collection(collAudit),
+		auditRetention: defaultAuditRetention,
 	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Close disconnects the client.

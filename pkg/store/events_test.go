@@ -1,0 +1,150 @@
+package store_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/wxauth/scf-auth/pkg/mongotest"
+	"github.com/wxauth/scf-auth/pkg/store"
+)
+
+// A login's event rides in the write that adds its session, stamped with
+// the session's client; the account keeps its last 20 events, the newest
+// first when read; logins stay out of the audit trail, a signup is in it.
+func TestEventsOfLoginsAndTheirCap(t *testing.T) {
+	s := mongotest.Store(t)
+	c := store.WithOrigin(ctx(t), store.Origin{Client: "mini-program wx0123456789abcdef · iOS"})
+	u := store.NewUser(t0)
+	u.CountryCode, u.Phone = "86", "13800138000"
+	if err := s.CreateUser(c, u); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 25; i++ {
+		sess := store.Session{Method: "sms", Client: fmt.Sprintf("client %d", i), CreatedAt: t0.Add(time.Duration(i) * time.Minute), ExpiresAt: t0.Add(time.Hour)}
+		if _, err := s.AddSession(c, u.ID, fmt.Sprintf("s%d", i), sess); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.UserByID(ctx(t), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := got.RecentEvents()
+	if len(events) != store.MaxEvents {
+		t.Fatalf("%d events, want %d", len(events), store.MaxEvents)
+	}
+	if e := events[0]; e.Type != store.EventLogin || e.Client != "client 24" || e.Method != "sms" || !e.At.Equal(t0.Add(24*time.Minute)) {
+		t.Fatalf("newest event %+v", e)
+	}
+	if e := events[len(events)-1]; e.Client != "client 5" {
+		t.Fatalf("oldest event kept %+v, want the login of client 5", e)
+	}
+	trail, err := s.AuditTrail(ctx(t), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trail) != 1 || trail[0].Type != store.EventSignup || trail[0].Phone != "138****8000" || trail[0].Client != "" {
+		t.Fatalf("audit trail %+v, want the signup alone, its number masked", trail)
+	}
+}
+
+// Every change of a way to log in records its event in the account and,
+// first, its audit entry, with the numbers masked and the origin's
+// client and operator.
+func TestLinkingRecordsEventsAndAudit(t *testing.T) {
+	s := mongotest.Store(t)
+	c := store.WithOrigin(ctx(t), store.Origin{Client: "curl", Operator: "ops-alice"})
+	u := store.NewUser(t0)
+	u.WeChat = &store.WeChat{OpenID: "o-1"}
+	if err := s.CreateUser(c, u); err != nil {
+		t.Fatal(err)
+	}
+	steps := []func() error{
+		func() error {
+			_, err := s.SetPhone(c, u.ID, "86", "13800138000", "", t0.Add(1*time.Second))
+			return err
+		},
+		func() error {
+			_, err := s.SetPhone(c, u.ID, "86", "13900139000", "13800138000", t0.Add(2*time.Second))
+			return err
+		},
+		func() error { _, err := s.RemoveWeChat(c, u.ID, "o-1", t0.Add(3*time.Second)); return err },
+		func() error {
+			_, err := s.SetWeChat(c, u.ID, store.WeChat{OpenID: "o-2"}, t0.Add(4*time.Second))
+			return err
+		},
+		func() error { _, err := s.RemovePhone(c, u.ID, "13900139000", t0.Add(5*time.Second)); return err },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	want := []struct{ typ, method, phone, previous string }{
+		{store.EventSignup, "", "", ""},
+		{store.EventLink, store.MethodPhone, "138****8000", ""},
+		{store.EventPhoneChange, store.MethodPhone, "139****9000", "138****8000"},
+		{store.EventUnlink, store.MethodWeChat, "", ""},
+		{store.EventLink, store.MethodWeChat, "", ""},
+		{store.EventUnlink, store.MethodPhone, "139****9000", ""},
+	}
+	trail, err := s.AuditTrail(ctx(t), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.UserByID(ctx(t), u.ID)
+	if len(trail) != len(want) || len(got.Events) != len(want) {
+		t.Fatalf("audit %+v\nevents %+v\nwant %d of each", trail, got.Events, len(want))
+	}
+	for i, w := range want {
+		e, a := got.Events[i], trail[i]
+		if e.Type != w.typ || e.Method != w.method || a.Type != w.typ || a.Method != w.method || a.Phone != w.phone || a.PreviousPhone != w.previous {
+			t.Errorf("%d: event %+v, audit %+v, want %+v", i, e, a, w)
+		}
+		if i > 0 && (e.Client != "curl" || a.Client != "curl" || a.Operator != "ops-alice" || !a.ExpiresAt.Equal(a.At.Add(4320*time.Hour))) {
+			t.Errorf("%d: origin or retention not stamped: event %+v, audit %+v", i, e, a)
+		}
+	}
+	// A change refused by its condition changes nothing in the account;
+	// its audit entry, written first, stays as an attempt.
+	if _, err := s.RemovePhone(c, u.ID, "13900139000", t0.Add(6*time.Second)); err == nil {
+		t.Fatal("removed a phone the account no longer has")
+	}
+	if again, _ := s.UserByID(ctx(t), u.ID); len(again.Events) != len(want) {
+		t.Fatalf("a refused change recorded an event: %+v", again.Events)
+	}
+}
+
+// Revoking one session and ending them all record their events; a second
+// revocation finds nothing to end.
+func TestSessionEndingEvents(t *testing.T) {
+	s := mongotest.Store(t)
+	u := store.NewUser(t0)
+	if err := s.CreateUser(ctx(t), u); err != nil {
+		t.Fatal(err)
+	}
+	sess := store.Session{Method: "wechat", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	for _, sid := range []string{"a", "b", "c"} {
+		if _, err := s.AddSession(ctx(t), u.ID, sid, sess); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, err := s.RevokeSession(ctx(t), u.ID, "a", sess, store.EventSessionRevoked, t0); err != nil || !ok {
+		t.Fatalf("revoke: %v %v", ok, err)
+	}
+	if ok, err := s.RevokeSession(ctx(t), u.ID, "a", sess, store.EventSessionRevoked, t0); err != nil || ok {
+		t.Fatalf("second revoke: %v %v", ok, err)
+	}
+	if ok, err := s.EndAllSessions(ctx(t), u.ID, "b", t0); err != nil || !ok {
+		t.Fatalf("end all: %v %v", ok, err)
+	}
+	got, _ := s.UserByID(ctx(t), u.ID)
+	if len(got.Sessions) != 0 {
+		t.Fatalf("sessions left: %v", got.Sessions)
+	}
+	events := got.RecentEvents()
+	if events[0].Type != store.EventLogoutAll || events[1].Type != store.EventSessionRevoked || events[1].Method != "wechat" || len(events) != 6 {
+		t.Fatalf("events %+v", events)
+	}
+}
