@@ -115,6 +115,7 @@ func (f *Function) call(ctx context.Context, req *Request) (data any, err error)
 	if err != nil {
 		return nil, err
 	}
+	req.PathValue = pathValue(req.Path, route.Path)
 	req.Method, req.Path = route.Method, route.Path
 	return route.Handle(ctx, req)
 }
@@ -158,7 +159,7 @@ func (f *Function) parseHTTPBody(req *Request, ev *httpEvent) error {
 	if err != nil {
 		return err
 	}
-	if req.Method == http.MethodGet || req.Method == http.MethodDelete || req.Method == http.MethodHead {
+	if req.Method == http.MethodGet || req.Method == http.MethodHead {
 		return nil
 	}
 	if strings.TrimSpace(string(body)) == "" {
@@ -242,8 +243,34 @@ func (f *Function) methodsFor(path string) []string {
 // base path that a custom domain or an API Gateway service adds in front
 // (/api/send-sms, /release/send-sms). Routes start with a slash, so the
 // base path always ends at a segment boundary.
+//
+// A route whose last segment is a {name} placeholder matches any one
+// non-empty segment there; the handler reads it as Request.PathValue.
 func matches(path, route string) bool {
+	if prefix, ok := placeholderRoute(route); ok {
+		i := strings.LastIndex(path, "/")
+		return i >= 0 && i < len(path)-1 && matches(path[:i], prefix)
+	}
 	return path == route || strings.HasSuffix(path, route)
+}
+
+// placeholderRoute returns the route before its last segment if that is
+// a {name} placeholder.
+func placeholderRoute(route string) (prefix string, ok bool) {
+	i := strings.LastIndex(route, "/")
+	last := route[i+1:]
+	if i < 0 || len(last) < 3 || last[0] != '{' || last[len(last)-1] != '}' {
+		return "", false
+	}
+	return route[:i], true
+}
+
+// pathValue is the segment of path that route's placeholder matched.
+func pathValue(path, route string) string {
+	if _, ok := placeholderRoute(route); !ok {
+		return ""
+	}
+	return path[strings.LastIndex(path, "/")+1:]
 }
 
 func (f *Function) logRequest(logger *slog.Logger, req *Request, status int, code apierror.Code, apiErr *apierror.Error, received time.Time, roundTrips int) {
