@@ -419,12 +419,20 @@ func (e *Env) SignUp(mutate func(*store.User)) *Account {
 	return e.LogIn(u)
 }
 
-// LogIn starts a new session in u, as a login does.
+// LogIn starts a new session in u, as an SMS login does.
 func (e *Env) LogIn(u *store.User) *Account {
 	e.t.Helper()
+	return e.LogInWith(u, session.MethodSMS, "")
+}
+
+// LogInWith starts a new session in u, as a login by method from a client
+// so described does.
+func (e *Env) LogInWith(u *store.User, method, client string) *Account {
+	e.t.Helper()
 	sessions := e.Sessions()
-	ns := sessions.Begin(context.Background(), session.MethodSMS)
-	stored, err := e.Store.AddSession(context.Background(), u.ID, ns.ID, ns.Record)
+	ctx := store.WithOrigin(context.Background(), store.Origin{Client: client})
+	ns := sessions.Begin(ctx, method)
+	stored, err := e.Store.AddSession(ctx, u.ID, ns.ID, ns.Record)
 	if err != nil {
 		e.t.Fatal(err)
 	}
