@@ -24,19 +24,19 @@ import (
 // account's trail is a range of the primary key, read without an index on
 // any server.
 type AuditEntry struct {
-	ID     string        `bson:"_id"`
-	UserID bson.ObjectID `bson:"userId"`
-	Type   string        `bson:"type"`
-	At     time.Time     `bson:"at"`
-	Method string        `bson:"method,omitempty"`
-	Client string        `bson:"client,omitempty"`
+	ID     string        `bson:"_id" json:"id"`
+	UserID bson.ObjectID `bson:"userId" json:"userId"`
+	Type   string        `bson:"type" json:"type"`
+	At     time.Time     `bson:"at" json:"at"`
+	Method string        `bson:"method,omitempty" json:"method,omitempty"`
+	Client string        `bson:"client,omitempty" json:"client,omitempty"`
 	// Operator names who ran an operators' command.
-	Operator string `bson:"operator,omitempty"`
+	Operator string `bson:"operator,omitempty" json:"operator,omitempty"`
 	// Phone is the number an event concerns, masked (138****8000);
 	// PreviousPhone the number a change replaced.
-	Phone         string    `bson:"phone,omitempty"`
-	PreviousPhone string    `bson:"previousPhone,omitempty"`
-	ExpiresAt     time.Time `bson:"expiresAt"`
+	Phone         string    `bson:"phone,omitempty" json:"phone,omitempty"`
+	PreviousPhone string    `bson:"previousPhone,omitempty" json:"previousPhone,omitempty"`
+	ExpiresAt     time.Time `bson:"expiresAt" json:"expiresAt"`
 }
 
 // auditNote is what an entry says besides its event: the numbers
