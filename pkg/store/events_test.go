@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -146,5 +147,29 @@ func TestSessionEndingEvents(t *testing.T) {
 	events := got.RecentEvents()
 	if events[0].Type != store.EventLogoutAll || events[1].Type != store.EventSessionRevoked || events[1].Method != "wechat" || len(events) != 6 {
 		t.Fatalf("events %+v", events)
+	}
+}
+
+// An account created by a login records its signup as that login's
+// session says; one completed from the claims of a creation cut short
+// records it once, whoever writes it.
+func TestSignupEvent(t *testing.T) {
+	s := mongotest.Store(t)
+	u := store.NewUser(t0)
+	u.Sessions = map[string]store.Session{"s1": {Method: "phone-number", Client: "wx.cloud wx0123456789abcdef", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}}
+	if err := s.CreateUser(ctx(t), u); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.UserByID(ctx(t), u.ID)
+	if e := got.Events; len(e) != 1 || e[0].Type != store.EventSignup || e[0].Method != "phone-number" || e[0].Client != "wx.cloud wx0123456789abcdef" {
+		t.Fatalf("events %+v", e)
+	}
+	// A second creation of the same account (it lost the race) writes no
+	// second signup entry.
+	if err := s.CreateUser(ctx(t), u); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("second creation: %v", err)
+	}
+	if trail, _ := s.AuditTrail(ctx(t), u.ID); len(trail) != 1 {
+		t.Fatalf("audit %+v, want one signup", trail)
 	}
 }

@@ -109,8 +109,10 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	if len(u.Sessions) > 1 {
 		signup.Method, signup.Client = "", ""
 	}
-	u.Events = append([]Event{signup}, u.Events...)
-	if err := s.audit(ctx, u.ID, signup, auditNote{phone: u.Phone}); err != nil {
+	if len(u.Events) == 0 || u.Events[0].Type != EventSignup {
+		u.Events = append([]Event{signup}, u.Events...)
+	}
+	if err := s.audit(ctx, u.ID, u.Events[0], auditNote{phone: u.Phone}); err != nil {
 		return err
 	}
 	_, err := s.users.InsertOne(ctx, u)
