@@ -24,7 +24,7 @@ import (
 
 func main() {
 	getenv := os.Getenv
-	if os.Getenv("MONGODB_URI") == "" && len(os.Args) > 1 {
+	if _, isCommand := commands[firstArg()]; isCommand && os.Getenv("MONGODB_URI") == "" {
 		uri, stop, err := localscf.DevDatabase(".data")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "admin: MONGODB_URI is unset and the local development database did not start:", err)
@@ -46,6 +46,13 @@ func main() {
 		os.Exit(code)
 	}
 	os.Exit(run(context.Background(), os.Args[1:], getenv, os.Stdin, os.Stdout, os.Stderr))
+}
+
+func firstArg() string {
+	if len(os.Args) < 2 {
+		return ""
+	}
+	return os.Args[1]
 }
 
 // Exit codes.
