@@ -98,7 +98,7 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 	if err := h.codes.Use(ctx, number, code, &owner); err != nil {
 		return nil, err
 	}
-	ns := h.sessions.Begin(session.MethodSMS)
+	ns := h.sessions.Begin(ctx, session.MethodSMS)
 	u, isNew, err := h.accounts.ByPhone(ctx, number, wx, claim, owner, ns)
 	if err != nil {
 		return nil, err

@@ -105,7 +105,7 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 			return nil, err
 		}
 	}
-	ns := h.sessions.Begin(session.MethodPhoneNumber)
+	ns := h.sessions.Begin(ctx, session.MethodPhoneNumber)
 	u, outcome, err := h.accounts.ByPhoneAndWeChat(ctx, phone.CountryCode, phone.Number, wx, ns)
 	if err != nil {
 		return nil, err

@@ -23,3 +23,26 @@ func BenchmarkGetProfile(b *testing.B) {
 	}
 	b.ReportMetric(float64(trips)/float64(b.N), "roundtrips/op")
 }
+
+// BenchmarkListSessions lists the caller's sessions and reads its security
+// events: each one read of the account, which also checks the token.
+func BenchmarkListSessions(b *testing.B) {
+	env := functest.New(b)
+	acct := env.SignUp(withPhone)
+	for range 5 {
+		env.LogIn(acct.User)
+	}
+	f := profile(env)
+	trips := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, path := range []string{"/profile/sessions", "/profile/security"} {
+			a := f.Do("GET", path, "", acct.AccessToken)
+			if a.Code != "OK" {
+				b.Fatal(a.Raw)
+			}
+			trips += a.RoundTrips
+		}
+	}
+	b.ReportMetric(float64(trips)/float64(2*b.N), "roundtrips/op")
+}

@@ -29,11 +29,15 @@ type handler struct {
 	// not configured, for the reason in wechatMissing.
 	wechat        *wechat.Client
 	wechatMissing error
-	now           func() time.Time
+	// reauthWindow is how long after signing in a session needs no proof
+	// for a change of the account's ways to log in (proof.go).
+	reauthWindow time.Duration
+	now          func() time.Time
 }
 
 func newHandler(d *app.Deps) (app.Handler, error) {
-	h := &handler{store: d.Store, sessions: d.Sessions, accounts: d.Accounts, codes: d.Codes, keys: d.SMSKeys, now: d.Now}
+	h := &handler{store: d.Store, sessions: d.Sessions, accounts: d.Accounts, codes: d.Codes, keys: d.SMSKeys,
+		reauthWindow: d.Config.ReauthWindow, now: d.Now}
 	h.wechat, h.wechatMissing = wechat.FromConfig(d.Config, d.Store, d.Now)
 	return app.Handler{
 		Routes: []adapter.Route{
@@ -45,6 +49,9 @@ func newHandler(d *app.Deps) (app.Handler, error) {
 			{Method: http.MethodDelete, Path: "/profile/phone", Action: "unbindPhone", Handle: h.unbind(h.accounts.UnlinkPhone)},
 			{Method: http.MethodPost, Path: "/profile/wechat", Action: "bindWeChat", Handle: h.bindWeChat},
 			{Method: http.MethodDelete, Path: "/profile/wechat", Action: "unbindWeChat", Handle: h.unbind(h.accounts.UnlinkWeChat)},
+			{Method: http.MethodGet, Path: "/profile/sessions", Action: "listSessions", Handle: h.listSessions},
+			{Method: http.MethodDelete, Path: "/profile/sessions/{id}", Action: "revokeSession", Handle: h.revokeSession},
+			{Method: http.MethodGet, Path: "/profile/security", Action: "security", Handle: h.security},
 		},
 		DefaultAction: "get",
 	}, nil
@@ -58,7 +65,7 @@ func (h *handler) get(ctx context.Context, req *adapter.Request) (any, error) {
 	if err := req.Fields.Only(); err != nil {
 		return nil, err
 	}
-	u, err := h.caller(ctx, req)
+	u, _, err := h.caller(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +78,7 @@ func (h *handler) update(ctx context.Context, req *adapter.Request) (any, error)
 	var id bson.ObjectID
 	var sid string
 	if req.AccessToken == "" && req.Caller != nil {
-		u, err := h.caller(ctx, req)
+		u, _, err := h.caller(ctx, req)
 		if err != nil {
 			return nil, err
 		}
@@ -93,7 +100,7 @@ func (h *handler) update(ctx context.Context, req *adapter.Request) (any, error)
 	u, err := h.store.UpdateProfile(ctx, id, sid, changes, h.now())
 	if errors.Is(err, store.ErrConflict) {
 		// Not updated: say why (gone, session ended, disabled).
-		if _, err = h.caller(ctx, req); err == nil {
+		if _, _, err = h.caller(ctx, req); err == nil {
 			err = apierror.Bug(errors.New("profile update matched no account, yet the caller's account is there"))
 		}
 		return nil, err
@@ -104,16 +111,24 @@ func (h *handler) update(ctx context.Context, req *adapter.Request) (any, error)
 	return userAnswer(u), nil
 }
 
-// delete deletes the account: it becomes a tombstone at once (its tokens
-// are refused from then on), then its identities are released. The SMS
-// send records of its phone are abuse records, not account data: they
-// stay until they expire.
+// delete deletes the account, once the request proved it holds it
+// (proof.go): it becomes a tombstone at once (its tokens are refused from
+// then on), then its identities are released. The SMS send records of
+// its phone are abuse records, not account data: they stay until they
+// expire.
 func (h *handler) delete(ctx context.Context, req *adapter.Request) (any, error) {
-	if err := req.Fields.Only(); err != nil {
+	if err := req.Fields.Only("proof"); err != nil {
 		return nil, err
 	}
-	u, err := h.caller(ctx, req)
+	p, err := readProof(req)
 	if err != nil {
+		return nil, err
+	}
+	u, sid, err := h.caller(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.prove(ctx, req, u, sid, p); err != nil {
 		return nil, err
 	}
 	if err := h.accounts.Delete(ctx, u); err != nil {
@@ -122,22 +137,25 @@ func (h *handler) delete(ctx context.Context, req *adapter.Request) (any, error)
 	return map[string]any{"deleted": true}, nil
 }
 
-// caller is the enabled account making the request: by access token (one
-// round trip), or for a wx.cloud call without one, by the openid the
-// platform vouches for.
-func (h *handler) caller(ctx context.Context, req *adapter.Request) (*store.User, error) {
+// caller is the enabled account making the request and the request's
+// session: by access token (one round trip), or for a wx.cloud call
+// without one, by the openid the platform vouches for (no session).
+func (h *handler) caller(ctx context.Context, req *adapter.Request) (*store.User, string, error) {
 	if req.AccessToken == "" && req.Caller != nil {
 		u, err := h.accounts.HolderOfWeChat(ctx, *wechat.CallerIdentity(req.Caller))
 		switch {
 		case err != nil:
-			return nil, err
+			return nil, "", err
 		case u == nil:
-			return nil, apierror.NotAuthenticated(errors.New("no account for this WeChat user"))
+			return nil, "", apierror.NotAuthenticated(errors.New("no account for this WeChat user"))
 		case u.IsDisabled():
-			return nil, apierror.Disabled()
+			return nil, "", apierror.Disabled()
 		}
-		return u, nil
+		return u, "", nil
 	}
-	_, u, err := h.sessions.Authenticate(ctx, req.AccessToken)
-	return u, err
+	p, u, err := h.sessions.Authenticate(ctx, req.AccessToken)
+	if err != nil {
+		return nil, "", err
+	}
+	return u, p.SessionID, nil
 }

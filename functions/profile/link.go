@@ -12,12 +12,13 @@ import (
 )
 
 // bindPhone binds a phone number to the caller's account, or replaces its
-// number: the SMS code proves the number, under the same single-use and
-// attempt rules as phone-login (the same check). A number held by another
+// number, once the request proved it holds the account (proof.go): the
+// SMS code proves the new number, under the same single-use and attempt
+// rules as phone-login (the same check). A number held by another
 // account is ACCOUNT_CONFLICT, and the code is used up all the same.
 func (h *handler) bindPhone(ctx context.Context, req *adapter.Request) (any, error) {
 	f := req.Fields
-	if err := f.Only("phone", "code"); err != nil {
+	if err := f.Only("phone", "code", "proof"); err != nil {
 		return nil, err
 	}
 	rawPhone, err := f.RequiredString("phone")
@@ -32,8 +33,15 @@ func (h *handler) bindPhone(ctx context.Context, req *adapter.Request) (any, err
 	if err != nil {
 		return nil, apierror.BadPhone()
 	}
-	u, err := h.caller(ctx, req)
+	p, err := readProof(req)
 	if err != nil {
+		return nil, err
+	}
+	u, sid, err := h.caller(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.prove(ctx, req, u, sid, p); err != nil {
 		return nil, err
 	}
 	if err := h.codes.UseToLink(ctx, number, code); err != nil {
@@ -51,15 +59,22 @@ func (h *handler) bindPhone(ctx context.Context, req *adapter.Request) (any, err
 }
 
 // unbind answers an unlink of one way to log in from the caller's
-// account (UnlinkPhone, UnlinkWeChat): LAST_IDENTITY when it is the only
-// one left.
+// account (UnlinkPhone, UnlinkWeChat), once the request proved it holds
+// the account (proof.go): LAST_IDENTITY when it is the only one left.
 func (h *handler) unbind(unlink func(context.Context, *store.User) (*store.User, error)) adapter.HandlerFunc {
 	return func(ctx context.Context, req *adapter.Request) (any, error) {
-		if err := req.Fields.Only(); err != nil {
+		if err := req.Fields.Only("proof"); err != nil {
 			return nil, err
 		}
-		u, err := h.caller(ctx, req)
+		p, err := readProof(req)
 		if err != nil {
+			return nil, err
+		}
+		u, sid, err := h.caller(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		if err := h.prove(ctx, req, u, sid, p); err != nil {
 			return nil, err
 		}
 		if u, err = unlink(ctx, u); err != nil {
@@ -70,9 +85,10 @@ func (h *handler) unbind(unlink func(context.Context, *store.User) (*store.User,
 }
 
 // bindWeChat binds the wx.cloud caller, or else the WeChat user of a
-// loginCode, to the caller's account.
+// loginCode, to the caller's account, once the request proved it holds
+// the account (proof.go): the WeChat being bound proves nothing of it.
 func (h *handler) bindWeChat(ctx context.Context, req *adapter.Request) (any, error) {
-	if err := req.Fields.Only("loginCode"); err != nil {
+	if err := req.Fields.Only("loginCode", "proof"); err != nil {
 		return nil, err
 	}
 	loginCode, _, err := req.Fields.String("loginCode")
@@ -82,8 +98,15 @@ func (h *handler) bindWeChat(ctx context.Context, req *adapter.Request) (any, er
 	if loginCode == "" && req.Caller == nil {
 		return nil, apierror.BadField("loginCode", "is required")
 	}
-	u, err := h.caller(ctx, req)
+	p, err := readProof(req)
 	if err != nil {
+		return nil, err
+	}
+	u, sid, err := h.caller(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.prove(ctx, req, u, sid, p); err != nil {
 		return nil, err
 	}
 	wx, err := wechat.Identity(ctx, h.wechat, h.wechatMissing, req.Caller, loginCode)

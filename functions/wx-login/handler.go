@@ -71,7 +71,7 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	ns := h.sessions.Begin(session.MethodWeChat)
+	ns := h.sessions.Begin(ctx, session.MethodWeChat)
 	u, isNew, err := h.accounts.ByWeChat(ctx, *wx, nickname, avatarURL, ns)
 	if err != nil {
 		return nil, err

@@ -38,8 +38,8 @@ func TestNewThenReturningUser(t *testing.T) {
 	if env.WeChat.Calls("jscode2session") != 1 {
 		t.Fatalf("%d WeChat calls, want 1", env.WeChat.Calls("jscode2session"))
 	}
-	if a.RoundTrips != 3 {
-		t.Errorf("new wx-login took %d round trips, want 3 (lookup, insert, session)", a.RoundTrips)
+	if a.RoundTrips != 4 {
+		t.Errorf("new wx-login took %d round trips, want 4 (lookup, claim, the signup's audit entry, account)", a.RoundTrips)
 	}
 	b := login(env, f, wechatsim.Identity{OpenID: openid}, "nickname", "改名").Expect(t, 200, "OK")
 	if b.Get("isNewUser") != false || b.Str("user.id") != a.Str("user.id") || b.Str("user.nickname") != "小微" {

@@ -130,7 +130,9 @@ func visible(r rune) bool {
 }
 
 // ValidAvatarURL checks an avatar URL: https:// or cloud://, a host, at
-// most 512 bytes, no spaces or control characters.
+// most 512 bytes, no spaces, control or invisible format characters (a
+// URL needs none of them, not even the joiners a nickname may hold, and
+// they make one URL look like another).
 func ValidAvatarURL(v string) error {
 	if len(v) > MaxAvatarURL {
 		return apierror.BadField("avatarUrl", "must be at most 512 bytes")
@@ -138,8 +140,8 @@ func ValidAvatarURL(v string) error {
 	if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "cloud://") {
 		return apierror.BadField("avatarUrl", "must start with https:// or cloud://")
 	}
-	if strings.IndexFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		return apierror.BadField("avatarUrl", "must not contain spaces or control characters")
+	if strings.IndexFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0 {
+		return apierror.BadField("avatarUrl", "must not contain spaces, control or invisible format characters")
 	}
 	if u, err := url.Parse(v); err != nil || u.Host == "" {
 		return apierror.BadField("avatarUrl", "must be a URL with a host")

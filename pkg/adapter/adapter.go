@@ -115,6 +115,7 @@ func (f *Function) call(ctx context.Context, req *Request) (data any, err error)
 	if err != nil {
 		return nil, err
 	}
+	req.PathValue = pathValue(req.Path, route.Path)
 	req.Method, req.Path = route.Method, route.Path
 	return route.Handle(ctx, req)
 }
@@ -158,7 +159,7 @@ func (f *Function) parseHTTPBody(req *Request, ev *httpEvent) error {
 	if err != nil {
 		return err
 	}
-	if req.Method == http.MethodGet || req.Method == http.MethodDelete || req.Method == http.MethodHead {
+	if req.Method == http.MethodGet || req.Method == http.MethodHead {
 		return nil
 	}
 	if strings.TrimSpace(string(body)) == "" {

@@ -409,3 +409,47 @@ func TestTrustBoundary(t *testing.T) {
 		})
 	}
 }
+
+// A route ending in a {name} segment matches one segment there, also
+// below a base path, and hands it to the handler; nothing else changes.
+func TestRouteWithAPathValue(t *testing.T) {
+	f := newFunction(new(bytes.Buffer))
+	seen := ""
+	f.Routes = append(f.Routes, adapter.Route{Method: "DELETE", Path: "/echo/items/{id}", Action: "drop",
+		Handle: func(_ context.Context, req *adapter.Request) (any, error) {
+			seen = req.PathValue
+			return map[string]any{"path": req.Path}, nil
+		}})
+	for path, want := range map[string]string{
+		"/echo/items/abc-1": "abc-1", "/api/echo/items/x_2/": "x_2",
+	} {
+		seen = ""
+		if a := invoke(t, f, encode(t, httpEvent("DELETE", path, ``))); a.Code != "OK" || seen != want || a.Data["path"] != "/echo/items/{id}" {
+			t.Errorf("%s: %s, value %q, want OK and %q", path, a.Code, seen, want)
+		}
+	}
+	for _, path := range []string{"/echo/items", "/echo/items/", "/echo/items/a/b", "/echo/itemsx/a"} {
+		if a := invoke(t, f, encode(t, httpEvent("DELETE", path, ``))); a.Code == "OK" {
+			t.Errorf("%s routed to the item route", path)
+		}
+	}
+	if a := invoke(t, f, encode(t, httpEvent("POST", "/echo", `{"name":"n"}`))); a.Code != "OK" {
+		t.Errorf("other routes: %s", a.Code)
+	}
+}
+
+// A DELETE's body is read like a POST's (some clients send one, others
+// cannot); an empty one is no fields.
+func TestDELETEBody(t *testing.T) {
+	f := newFunction(new(bytes.Buffer))
+	f.Routes = append(f.Routes, adapter.Route{Method: "DELETE", Path: "/echo", Action: "remove", Handle: echo})
+	if a := invoke(t, f, encode(t, httpEvent("DELETE", "/echo", `{"name":"gone"}`))); a.Code != "OK" || a.Data["name"] != "gone" {
+		t.Fatalf("got %s %v", a.Code, a.Data)
+	}
+	if a := invoke(t, f, encode(t, httpEvent("DELETE", "/echo", ``))); a.Code != "OK" {
+		t.Fatalf("empty body: %s", a.Code)
+	}
+	if a := invoke(t, f, encode(t, httpEvent("DELETE", "/echo", `not json`))); a.Code != "INVALID_REQUEST" {
+		t.Fatalf("bad body: %s", a.Code)
+	}
+}

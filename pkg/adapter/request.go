@@ -25,6 +25,10 @@ type Request struct {
 	// Method and Path are the matched route's, also for direct invocations.
 	Method string
 	Path   string
+	// PathValue is the segment that a route's last segment {…} matched
+	// (the id of /profile/sessions/{id}); empty for other routes and for
+	// direct invocations.
+	PathValue string
 	// Headers has lower-case names; empty for direct invocations.
 	Headers map[string]string
 	// Fields are the body's members (for direct invocations, the event's

@@ -60,7 +60,14 @@ func (f *Function) methodsFor(path string) []string {
 // same, also below a base path that a custom domain or a gateway puts in
 // front (/api/profile/phone, /release/send-sms). Routes start with a
 // slash, so a base path always ends at a segment boundary.
+//
+// A route whose last segment is a {name} placeholder matches any one
+// non-empty segment there; the handler reads it as Request.PathValue.
 func (f *Function) matches(path string, r Route) bool {
+	if prefix, ok := placeholderRoute(r.Path); ok {
+		i := strings.LastIndex(path, "/")
+		return i >= 0 && i < len(path)-1 && f.matches(path[:i], Route{Path: prefix})
+	}
 	if path == r.Path || strings.HasSuffix(path, r.Path) {
 		return true
 	}
@@ -82,4 +89,23 @@ func (f *Function) belowFunction(route string) (string, bool) {
 		return route[len(segment):], true
 	}
 	return "", false
+}
+
+// placeholderRoute returns the route before its last segment if that is
+// a {name} placeholder.
+func placeholderRoute(route string) (prefix string, ok bool) {
+	i := strings.LastIndex(route, "/")
+	last := route[i+1:]
+	if i < 0 || len(last) < 3 || last[0] != '{' || last[len(last)-1] != '}' {
+		return "", false
+	}
+	return route[:i], true
+}
+
+// pathValue is the segment of path that route's placeholder matched.
+func pathValue(path, route string) string {
+	if _, ok := placeholderRoute(route); !ok {
+		return ""
+	}
+	return path[strings.LastIndex(path, "/")+1:]
 }

@@ -29,6 +29,7 @@ const (
 	TokenExpired         Code = "TOKEN_EXPIRED"
 	RefreshTokenInvalid  Code = "REFRESH_TOKEN_INVALID"
 	AccountDisabled      Code = "ACCOUNT_DISABLED"
+	ReauthRequired       Code = "REAUTH_REQUIRED"
 	Internal             Code = "INTERNAL"
 	ServiceUnavailable   Code = "SERVICE_UNAVAILABLE"
 )
@@ -64,6 +65,7 @@ var kinds = map[Code]kind{
 	TokenExpired:         {http.StatusUnauthorized, "登录状态已过期"},
 	RefreshTokenInvalid:  {http.StatusUnauthorized, "登录已失效，请重新登录"},
 	AccountDisabled:      {http.StatusForbidden, "账号已被停用"},
+	ReauthRequired:       {http.StatusForbidden, "为了账号安全，请先验证身份"},
 	Internal:             {http.StatusInternalServerError, "服务器开小差了，请稍后再试"},
 	ServiceUnavailable:   {http.StatusServiceUnavailable, "服务暂时不可用，请稍后再试"},
 }

@@ -168,6 +168,16 @@ func BadRefreshToken(cause error) *Error { return newError(RefreshTokenInvalid, 
 // Disabled reports an account disabled by an operator.
 func Disabled() *Error { return newError(AccountDisabled, nil, nil) }
 
+// NeedReauth reports a change of the account's ways to log in (or its
+// deletion) that needs a fresh proof of one of its identities; methods
+// are the proofs that would do ("sms", "wechat").
+func NeedReauth(cause error, methods []string) *Error {
+	if methods == nil {
+		methods = []string{}
+	}
+	return newError(ReauthRequired, cause, map[string]any{"methods": methods})
+}
+
 // Bug reports a bug or a misconfiguration; cause names what went wrong.
 func Bug(cause error) *Error { return newError(Internal, cause, nil) }
 

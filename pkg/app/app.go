@@ -82,7 +82,7 @@ func New(name string, opts Options, build func(*Deps) (Handler, error)) *adapter
 		f.WeChatAppID = deps.Config.WeChatAppID
 		var h Handler
 		if h, err = build(deps); err == nil {
-			f.Routes, f.DefaultAction = h.Routes, h.DefaultAction
+			f.Routes, f.DefaultAction = withOrigin(h.Routes), h.DefaultAction
 		}
 	}
 	if err != nil {
@@ -98,7 +98,7 @@ func load(name string, opts Options) (*Deps, error) {
 		return nil, err
 	}
 	logger := logging.New(opts.Stdout, cfg.LogLevel, name)
-	st, err := store.Connect(cfg.MongoURI, cfg.MongoDatabase, "scf-auth/"+name)
+	st, err := store.Connect(cfg.MongoURI, cfg.MongoDatabase, "scf-auth/"+name, store.KeepAuditFor(cfg.AuditRetention))
 	var weak *store.WeakURIError
 	if errors.As(err, &weak) {
 		return nil, &config.Error{Var: "MONGODB_URI", Reason: weak.Error()}
@@ -121,6 +121,21 @@ func load(name string, opts Options) (*Deps, error) {
 		Now:        now,
 		Getenv:     opts.Getenv,
 	}, nil
+}
+
+// withOrigin makes every route's handler run with the request's origin in
+// its ctx (store.WithOrigin): the client the sessions and security events
+// it records are stamped with.
+func withOrigin(routes []adapter.Route) []adapter.Route {
+	out := make([]adapter.Route, len(routes))
+	for i, r := range routes {
+		handle := r.Handle
+		r.Handle = func(ctx context.Context, req *adapter.Request) (any, error) {
+			return handle(store.WithOrigin(ctx, store.Origin{Client: session.DescribeClient(req)}), req)
+		}
+		out[i] = r
+	}
+	return out
 }
 
 // Sessions is the session service the configuration describes.

@@ -54,8 +54,18 @@ type Config struct {
 	CaptchaEndpoint     string
 	CaptchaFreeSends    int
 
+	// ReauthWindow is how long after a sign-in a session may change the
+	// account's ways to log in, or delete it, without a proof; 0 means a
+	// proof every time.
+	ReauthWindow time.Duration
+	// AuditRetention is how long audit entries are kept.
+	AuditRetention time.Duration
+
 	LogLevel string
 }
+
+// DefaultAuditRetention is AUDIT_RETENTION's default: 180 days.
+const DefaultAuditRetention = 4320 * time.Hour
 
 // The captcha modes.
 const (
@@ -130,6 +140,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		CaptchaEndpoint:     r.str("CAPTCHA_ENDPOINT", "captcha.tencentcloudapi.com"),
 		CaptchaFreeSends:    r.integer("CAPTCHA_FREE_SENDS", 3, 0, 1000000),
 
+		ReauthWindow:   r.duration("REAUTH_WINDOW", 5*time.Minute, 0),
+		AuditRetention: r.duration("AUDIT_RETENTION", DefaultAuditRetention, time.Hour),
+
 		LogLevel: strings.ToLower(r.str("LOG_LEVEL", "info")),
 	}
 	if r.err != nil {
@@ -154,6 +167,8 @@ func (c *Config) validate() error {
 		return &Error{"JWT_ISSUER", "must not be empty"}
 	case c.RefreshReuseGrace > time.Minute:
 		return &Error{"REFRESH_REUSE_GRACE", "must be at most 1m"}
+	case c.ReauthWindow > time.Hour:
+		return &Error{"REAUTH_WINDOW", "must be at most 1h: a stolen access token must not change the account's ways to log in"}
 	case !isHTTPOrigin(c.WeChatAPIBase):
 		return &Error{"WECHAT_API_BASE", "must be an http(s) URL such as https://api.weixin.qq.com"}
 	case c.SMSProvider != ProviderTencent && c.SMSProvider != ProviderConsole:

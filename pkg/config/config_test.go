@@ -27,7 +27,8 @@ func TestDefaults(t *testing.T) {
 		c.SMSProvider != "tencent" || c.SMSRegion != "ap-guangzhou" || c.SMSEndpoint != "sms.tencentcloudapi.com" ||
 		strings.Join(c.SMSTemplateParams, ",") != "code" || c.SMSCodeTTL != 5*time.Minute ||
 		c.SMSCooldown != time.Minute || c.SMSMaxAttempts != 5 || c.SMSPhoneHourlyLimit != 5 ||
-		c.SMSPhoneDailyLimit != 10 || c.SMSIPHourlyLimit != 30 || c.SMSDirectHourlyLimit != 300 || c.RefreshReuseGrace != 3*time.Second {
+		c.SMSPhoneDailyLimit != 10 || c.SMSIPHourlyLimit != 30 || c.SMSDirectHourlyLimit != 300 || c.RefreshReuseGrace != 3*time.Second ||
+		c.ReauthWindow != 5*time.Minute || c.AuditRetention != 4320*time.Hour {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -48,6 +49,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"MONGODB_DATABASE":    {"MONGODB_DATABASE": "a/b"},
 		"REFRESH_REUSE_GRACE": {"REFRESH_REUSE_GRACE": "1h"},
 		"LOG_LEVEL":           {"LOG_LEVEL": "verbose"},
+		"REAUTH_WINDOW":       {"REAUTH_WINDOW": "-1m"},
+		"AUDIT_RETENTION":     {"AUDIT_RETENTION": "30m"},
 	}
 	for name, vars := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -71,6 +74,24 @@ func TestDirectHourlyLimit(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Var != "SMS_DIRECT_HOURLY_LIMIT" {
 			t.Fatalf("%q: got %v, want an error naming SMS_DIRECT_HOURLY_LIMIT", bad, err)
 		}
+	}
+}
+
+// A window longer than an hour would let a stolen access token change
+// identities for most of its life.
+func TestReauthWindowAtMostAnHour(t *testing.T) {
+	_, err := config.Load(env(map[string]string{"REAUTH_WINDOW": "2h"}))
+	var ce *config.Error
+	if !errors.As(err, &ce) || ce.Var != "REAUTH_WINDOW" {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// REAUTH_WINDOW=0 asks for a proof before every identity change.
+func TestReauthWindowZero(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"REAUTH_WINDOW": "0", "AUDIT_RETENTION": "720h"}))
+	if err != nil || c.ReauthWindow != 0 || c.AuditRetention != 720*time.Hour {
+		t.Fatalf("got %+v, %v", c, err)
 	}
 }
 

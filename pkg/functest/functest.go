@@ -421,7 +421,7 @@ func (e *Env) SignUp(mutate func(*store.User)) *Account {
 			e.t.Fatalf("claim %s: %v", id, err)
 		}
 	}
-	ns := e.Sessions().Begin(session.MethodSMS)
+	ns := e.Sessions().Begin(ctx, session.MethodSMS)
 	u.Sessions = map[string]store.Session{ns.ID: ns.Record}
 	if err := e.Store.CreateUser(ctx, u); err != nil {
 		e.t.Fatal(err)
@@ -429,11 +429,19 @@ func (e *Env) SignUp(mutate func(*store.User)) *Account {
 	return e.answer(u, ns)
 }
 
-// LogIn starts a new session in u, as a login does.
+// LogIn starts a new session in u, as an SMS login does.
 func (e *Env) LogIn(u *store.User) *Account {
 	e.t.Helper()
-	ns := e.Sessions().Begin(session.MethodSMS)
-	stored, err := e.Store.AddSession(context.Background(), u.ID, u.Identities(), ns.ID, ns.Record)
+	return e.LogInWith(u, session.MethodSMS, "")
+}
+
+// LogInWith starts a new session in u, as a login by method from a client
+// so described does.
+func (e *Env) LogInWith(u *store.User, method, client string) *Account {
+	e.t.Helper()
+	ctx := store.WithOrigin(context.Background(), store.Origin{Client: client})
+	ns := e.Sessions().Begin(ctx, method)
+	stored, err := e.Store.AddSession(ctx, u.ID, e.User(u.ID).Identities(), ns.ID, ns.Record)
 	if err != nil {
 		e.t.Fatal(err)
 	}

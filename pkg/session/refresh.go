@@ -104,9 +104,9 @@ func (s *Service) refresh(ctx context.Context, u *store.User, sess store.Session
 			answer, err := s.answer(u, rt.SessionID, sess.Gen, s.rotator.Next(rt.Secret), sess.RotatedAt, sess.ExpiresAt, false)
 			return answer, false, err
 		}
-		return nil, false, s.revoke(ctx, u, rt.SessionID, "spent refresh token reused after the grace window")
+		return nil, false, s.revokeReused(ctx, u, rt.SessionID, sess, "spent refresh token reused after the grace window")
 	case rt.Gen < sess.Gen && s.rotator.Descends(rt.Secret, sess.Gen-rt.Gen, sess.TokenHash):
-		return nil, false, s.revoke(ctx, u, rt.SessionID, "old refresh token reused")
+		return nil, false, s.revokeReused(ctx, u, rt.SessionID, sess, "old refresh token reused")
 	}
 	return nil, false, apierror.BadRefreshToken(errors.New("refresh token not of this session"))
 }

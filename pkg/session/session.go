@@ -26,12 +26,16 @@ type Session struct {
 	User             account.User `json:"user"`
 }
 
-// Login methods recorded on sessions, for operators.
+// Login methods recorded on sessions and their events (API.md §4).
 const (
 	MethodSMS         = "sms"
 	MethodWeChat      = "wechat"
-	MethodPhoneNumber = "wechat-phone"
+	MethodPhoneNumber = "phone-number"
 )
+
+// legacyPhoneNumber is what sessions made before this version recorded
+// for phone-number-login; they read as MethodPhoneNumber.
+const legacyPhoneNumber = "wechat-phone"
 
 // Service issues, checks, rotates and ends sessions.
 type Service struct {
@@ -49,17 +53,18 @@ func New(s *store.Store, issuer *token.Issuer, rotator *token.Rotator, refreshTT
 }
 
 // Begin prepares the session of a login: its id, its refresh secret and
-// what the account document keeps of it. The account resolution stores it
-// in the account it logs into (account.Resolver), and Answer then tells
-// the client.
-func (s *Service) Begin(method string) *account.NewSession {
+// what the account document keeps of it, with how it signs in (method) and
+// the client of the request (ctx's origin, store.WithOrigin). The account
+// resolution stores it in the account it logs into (account.Resolver), and
+// Answer then tells the client.
+func (s *Service) Begin(ctx context.Context, method string) *account.NewSession {
 	now := s.clock()
 	secret := token.NewSecret()
 	return &account.NewSession{
 		ID:     token.NewSessionID(),
 		Secret: secret,
 		Record: store.Session{
-			TokenHash: token.HashSecret(secret), Method: method,
+			TokenHash: token.HashSecret(secret), Method: method, Client: store.OriginFrom(ctx).Client,
 			CreatedAt: now, RotatedAt: now, ExpiresAt: now.Add(s.refreshTTL),
 		},
 	}
@@ -130,9 +135,11 @@ func has(u *store.User, sid string, now time.Time) bool {
 	return ok
 }
 
-// Logout ends the token's session, or with all every session of its
-// account, in one round trip. A token whose session already ended is
-// refused and ends nothing. It works for a disabled account too.
+// Logout ends the token's session, in one round trip, or with all every
+// session of its account, in two: the audit entry of the logout-all, then
+// the update that ends them and records it among the account's events. A
+// token whose session already ended is refused and ends nothing. It works
+// for a disabled account too.
 func (s *Service) Logout(ctx context.Context, accessToken string, all bool) error {
 	p, err := s.Verify(accessToken)
 	if err != nil {
@@ -140,7 +147,7 @@ func (s *Service) Logout(ctx context.Context, accessToken string, all bool) erro
 	}
 	var ended bool
 	if all {
-		ended, err = s.store.EndAllSessions(ctx, p.UserID, p.SessionID)
+		ended, err = s.store.EndAllSessions(ctx, p.UserID, p.SessionID, s.now())
 	} else {
 		ended, err = s.store.RemoveSessions(ctx, p.UserID, p.SessionID)
 	}
@@ -182,9 +189,11 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millise
 
 func equalHash(a, b []byte) bool { return len(a) > 0 && hmac.Equal(a, b) }
 
-func (s *Service) revoke(ctx context.Context, u *store.User, sid, why string) error {
+// revokeReused ends the session sess (sid) of u because a spent refresh
+// token of it came back, recording a refresh-reuse event.
+func (s *Service) revokeReused(ctx context.Context, u *store.User, sid string, sess store.Session, why string) error {
 	logging.FromContext(ctx).Warn("session revoked: "+why, "sessionId", sid, "userId", u.ID.Hex())
-	if _, err := s.store.RemoveSessions(ctx, u.ID, sid); err != nil {
+	if _, err := s.store.RevokeSession(ctx, u.ID, sid, sess, store.EventRefreshReuse, s.now()); err != nil {
 		return err
 	}
 	return apierror.BadRefreshToken(errors.New(why))

@@ -1,7 +1,8 @@
 // Package store keeps the auth functions' state in MongoDB and speaks the
-// domain: accounts and their sessions, identity claims, SMS state and the
-// WeChat access token. Callers never see the driver; they get the records
-// of this package and the errors of errors.go.
+// domain: accounts with their sessions and security events, identity
+// claims, the audit trail, SMS state and the WeChat access token. Callers
+// never see the driver; they get the records of this package and the
+// errors of errors.go.
 //
 // # Every command names its document by _id
 //
@@ -28,6 +29,20 @@
 // unlink), a findAndModify (taking a code), $push and $inc (recording a
 // send). No step needs a transaction. The embedded database keeps the same
 // guarantee by running write commands one at a time (package embeddeddb).
+//
+// # Events and the audit trail
+//
+// A change of an account's ways to log in, its creation and deletion, a
+// login, and the end of its sessions each record an event (events.go):
+// in the account's own document, by the very command that makes the
+// change, so the account never shows a change without its event; and,
+// all but logins, in the insert-only audit collection (audit.go), which
+// operators read. Without transactions the audit entry and the change are
+// two writes, so the entry is written first: a change that then fails (a
+// conditional update that lost a race, a crash) leaves an entry of an
+// attempt, and the trail may say more than happened, never less, as a
+// claim may say more than its account. Every event is stamped with the
+// origin (client, operator) the request's ctx carries.
 //
 // # Expiry
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 )
 
@@ -54,8 +55,16 @@ func translate(err, notFound error) error {
 // isDuplicate recognises a unique-key violation by MongoDB's error codes.
 func isDuplicate(err error) bool { return mongo.IsDuplicateKeyError(err) }
 
+// isUnavailable recognises the database being out of reach for now: a
+// timeout, a dropped connection, no server to select, a pool cleared
+// after another operation's connection dropped, or an error the server
+// labels as worth retrying (a failover in progress).
 func isUnavailable(err error) bool {
 	var sel topology.ServerSelectionError
+	var pool driver.RetryablePoolError
+	var labelled mongo.ServerError
 	return mongo.IsTimeout(err) || mongo.IsNetworkError(err) || errors.As(err, &sel) ||
+		(errors.As(err, &pool) && pool.Retryable()) ||
+		(errors.As(err, &labelled) && (labelled.HasErrorLabel("RetryableWriteError") || labelled.HasErrorLabel("RetryableReadError"))) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, mongo.ErrClientDisconnected)
 }

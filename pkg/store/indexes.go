@@ -32,6 +32,8 @@ var wantedIndexes = []indexSpec{
 		"drop the upgrade's lookups of earlier sessions once those expire"},
 	{collWeChatTokens, "expiresAt_ttl", bson.D{{Key: "expiresAt", Value: 1}}, false, false, true,
 		"drop expired WeChat tokens and leases"},
+	{collAudit, "expiresAt_ttl", bson.D{{Key: "expiresAt", Value: 1}}, false, false, true,
+		"drop audit entries AUDIT_RETENTION after their event"},
 }
 
 // Index outcomes.

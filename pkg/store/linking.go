@@ -16,7 +16,9 @@ import (
 // revision Rev, its identities as the caller read them: so it removes
 // exactly what the caller saw, and of two changes made on one reading (an
 // unlink of the phone and one of WeChat, when they are the last two)
-// exactly one applies. The caller holds the claims of what it adds.
+// exactly one applies. The caller holds the claims of what it adds. The
+// change records its event (link, unlink, phone-change) in the same
+// update, after its audit entry (see the package doc).
 type Change struct {
 	Add    map[Identity]string
 	Remove []Identity
@@ -60,11 +62,40 @@ func (s *Store) ChangeIdentities(ctx context.Context, id bson.ObjectID, c Change
 			unset = append(unset, bson.E{Key: "wechat.unionid", Value: ""}, bson.E{Key: "wechat.unionidLease", Value: ""})
 		}
 	}
-	update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "rev", Value: 1}}}}
+	ev, note := c.event(ctx, now)
+	if err := s.audit(ctx, id, ev, note); err != nil {
+		return nil, err
+	}
+	update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "rev", Value: 1}}}, pushEvent(ev)}
 	if len(unset) > 0 {
 		update = append(update, bson.E{Key: "$unset", Value: unset})
 	}
 	return s.updateUser(ctx, filter, update)
+}
+
+// event is the security event of a change: a link of what it adds, a
+// change of number when it puts a phone in place of another, else an
+// unlink of what it removes; its method is the way to log in concerned.
+func (c Change) event(ctx context.Context, now time.Time) (Event, auditNote) {
+	typ, ids := EventUnlink, c.Remove
+	if len(c.Add) > 0 {
+		typ, ids = EventLink, nil
+		for id := range c.Add {
+			ids = append(ids, id)
+		}
+	}
+	method, note := MethodWeChat, auditNote{}
+	for _, id := range ids {
+		if kind, _, number := id.parts(); kind == "phone" {
+			method, note.phone = MethodPhone, number
+		}
+	}
+	for _, id := range c.Remove {
+		if kind, _, number := id.parts(); kind == "phone" && typ == EventLink && method == MethodPhone {
+			typ, note.previous = EventPhoneChange, number
+		}
+	}
+	return newEvent(ctx, typ, method, now), note
 }
 
 // placeOf is the field that says whether the account lists an identity of

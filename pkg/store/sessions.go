@@ -13,12 +13,14 @@ import (
 // trip. While it is there and unexpired, its access tokens are accepted;
 // removing it ends them at once. Gen counts refresh rotations: TokenHash
 // is the hash of the current refresh secret, PrevHash that of the one it
-// replaced at RotatedAt.
+// replaced at RotatedAt. CreatedAt is when it signed in, which refreshes
+// keep; Method how, and Client from what.
 type Session struct {
 	Gen       int       `bson:"gen"`
 	TokenHash []byte    `bson:"tokenHash"`
 	PrevHash  []byte    `bson:"prevHash,omitempty"`
 	Method    string    `bson:"method"`
+	Client    string    `bson:"client,omitempty"`
 	CreatedAt time.Time `bson:"createdAt"`
 	RotatedAt time.Time `bson:"rotatedAt"`
 	ExpiresAt time.Time `bson:"expiresAt"`
@@ -90,13 +92,15 @@ func (u *User) StaleSessions(now time.Time, keep string) []string {
 	return stale
 }
 
-// AddSession stores session sid in the account, if it is live, enabled
-// and lists every identity of holds, and returns the account as it is
-// then, in one round trip. ErrConflict means it is not (or there is no
-// such account): the caller reads it to see why.
+// AddSession stores the session sid of a login in the account, with the
+// login among its events, if the account is live, enabled and lists every
+// identity of holds, and returns the account as it is then, in one round
+// trip. ErrConflict means it is not (or there is no such account): the
+// caller reads it to see why.
 func (s *Store) AddSession(ctx context.Context, userID bson.ObjectID, holds []Identity, sid string, sess Session) (*User, error) {
 	filter := append(bson.D{{Key: "_id", Value: userID}, live, enabled}, holding(holds)...)
-	update := bson.D{{Key: "$set", Value: bson.D{{Key: sessionField(sid), Value: sess.stored()}}}}
+	login := Event{Type: EventLogin, At: sess.CreatedAt, Method: sess.Method, Client: sess.Client}
+	update := bson.D{{Key: "$set", Value: bson.D{{Key: sessionField(sid), Value: sess.stored()}}}, pushEvent(login)}
 	return s.updateUser(ctx, filter, update)
 }
 
@@ -115,10 +119,43 @@ func (s *Store) RemoveSessions(ctx context.Context, userID bson.ObjectID, sids .
 
 // EndAllSessions ends every session of the account, on behalf of its
 // session sid, which must still be there: a token of an ended session
-// cannot end the others. It reports whether sid was there.
-func (s *Store) EndAllSessions(ctx context.Context, userID bson.ObjectID, sid string) (bool, error) {
+// cannot end the others. It records a logout-all event. It reports whether
+// sid was there.
+func (s *Store) EndAllSessions(ctx context.Context, userID bson.ObjectID, sid string, now time.Time) (bool, error) {
+	return s.endSessions(ctx, bson.D{{Key: "_id", Value: userID}, {Key: sessionField(sid), Value: exists}}, userID, now)
+}
+
+// EndSessionsOf ends every session of a live account, for an operator,
+// recording a logout-all event. It reports whether the account is there.
+func (s *Store) EndSessionsOf(ctx context.Context, userID bson.ObjectID, now time.Time) (bool, error) {
+	return s.endSessions(ctx, bson.D{{Key: "_id", Value: userID}, live}, userID, now)
+}
+
+func (s *Store) endSessions(ctx context.Context, filter bson.D, userID bson.ObjectID, now time.Time) (bool, error) {
+	ev := newEvent(ctx, EventLogoutAll, "", now)
+	if err := s.audit(ctx, userID, ev, auditNote{}); err != nil {
+		return false, err
+	}
+	update := bson.D{{Key: "$unset", Value: bson.D{{Key: "sessions", Value: ""}}}, pushEvent(ev)}
+	res, err := s.users.UpdateOne(ctx, filter, update)
+	if err != nil {
+		return false, translate(err, nil)
+	}
+	return res.MatchedCount > 0, nil
+}
+
+// RevokeSession ends the session sid of an account, as read (sess), for a
+// reason: EventSessionRevoked (its owner ended it) or EventRefreshReuse
+// (a spent refresh token of it came back), which it records. It reports
+// whether the session was still there.
+func (s *Store) RevokeSession(ctx context.Context, userID bson.ObjectID, sid string, sess Session, reason string, now time.Time) (bool, error) {
+	ev := newEvent(ctx, reason, sess.Method, now)
+	if err := s.audit(ctx, userID, ev, auditNote{}); err != nil {
+		return false, err
+	}
 	filter := bson.D{{Key: "_id", Value: userID}, {Key: sessionField(sid), Value: exists}}
-	res, err := s.users.UpdateOne(ctx, filter, bson.D{{Key: "$unset", Value: bson.D{{Key: "sessions", Value: ""}}}})
+	update := bson.D{{Key: "$unset", Value: unsetSessions([]string{sid})}, pushEvent(ev)}
+	res, err := s.users.UpdateOne(ctx, filter, update)
 	if err != nil {
 		return false, translate(err, nil)
 	}

@@ -19,6 +19,7 @@ const (
 	collSMS            = "sms"
 	collLegacySessions = "legacy_sessions"
 	collWeChatTokens   = "wechat_tokens"
+	collAudit          = "audit"
 )
 
 // Store is the auth functions' database. It is safe for concurrent use and
@@ -30,7 +31,19 @@ type Store struct {
 	sms            *mongo.Collection
 	legacySessions *mongo.Collection
 	wechatTokens   *mongo.Collection
+	auditLog       *mongo.Collection
+	// auditRetention is how long audit entries are kept.
+	auditRetention time.Duration
 }
+
+// Option adjusts a store.
+type Option func(*Store)
+
+// KeepAuditFor keeps audit entries for d (AUDIT_RETENTION).
+func KeepAuditFor(d time.Duration) Option { return func(s *Store) { s.auditRetention = d } }
+
+// defaultAuditRetention is AUDIT_RETENTION's default, 180 days.
+const defaultAuditRetention = 4320 * time.Hour
 
 // Connect creates the client for uri without dialling: the first request
 // connects, and every later one on this instance reuses the pool. Settings
@@ -38,8 +51,8 @@ type Store struct {
 // instance, except reads from the primary and majority writes, which are
 // always asked for (consistency.go): a *WeakURIError names an option of uri
 // that asks for less.
-func Connect(uri, database, appName string) (*Store, error) {
-	opts := options.Client().
+func Connect(uri, database, appName string, opts ...Option) (*Store, error) {
+	clientOpts := options.Client().
 		SetAppName(appName).
 		SetMaxPoolSize(8).
 		SetServerSelectionTimeout(3 * time.Second).
@@ -51,27 +64,33 @@ func Connect(uri, database, appName string) (*Store, error) {
 				roundtrip.Add(ctx, e.CommandName, e.Command)
 			},
 		})
-	if err := enforceConsistency(opts); err != nil {
+	if err := enforceConsistency(clientOpts); err != nil {
 		return nil, err
 	}
-	client, err := mongo.Connect(opts)
+	client, err := mongo.Connect(clientOpts)
 	if err != nil {
 		return nil, err
 	}
-	return New(client, database), nil
+	return New(client, database, opts...), nil
 }
 
 // New returns a store over database of an existing client.
-func New(client *mongo.Client, database string) *Store {
+func New(client *mongo.Client, database string, opts ...Option) *Store {
 	db := client.Database(database)
-	return &Store{
+	s := &Store{
 		client:         client,
 		users:          db.Collection(collUsers),
 		identities:     db.Collection(collIdentities),
 		sms:            db.Collection(collSMS),
 		legacySessions: db.Collection(collLegacySessions),
 		wechatTokens:   db.Collection(collWeChatTokens),
+		auditLog:       db.Collection(collAudit),
+		auditRetention: defaultAuditRetention,
 	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Close disconnects the client.

@@ -38,10 +38,13 @@ type User struct {
 	// Disabled is set by an operator directly in the database.
 	Disabled OperatorFlag `bson:"disabled,omitempty"`
 	// Sessions are the account's live sessions by id (sessions.go).
-	Sessions  map[string]Session `bson:"sessions,omitempty"`
-	CreatedAt time.Time          `bson:"createdAt"`
-	UpdatedAt time.Time          `bson:"updatedAt"`
-	DeletedAt *time.Time         `bson:"deletedAt,omitempty"`
+	Sessions map[string]Session `bson:"sessions,omitempty"`
+	// Events are the account's last security events, oldest first
+	// (events.go).
+	Events    []Event    `bson:"events,omitempty"`
+	CreatedAt time.Time  `bson:"createdAt"`
+	UpdatedAt time.Time  `bson:"updatedAt"`
+	DeletedAt *time.Time `bson:"deletedAt,omitempty"`
 }
 
 // WeChat is the WeChat identity bound to a user: the person's openid in
@@ -197,12 +200,26 @@ func afterUpdate() *options.FindOneAndUpdateOptionsBuilder {
 	return options.FindOneAndUpdate().SetReturnDocument(options.After)
 }
 
-// CreateUser stores a new account. ErrDuplicate means an account with this
-// id exists already: another request completed the same creation.
+// CreateUser stores a new account, with its signup among its events (and
+// first in the audit trail): how its first session signed in, or nothing
+// more than the time for an account completed from the claims of a
+// creation cut short. ErrDuplicate means an account with this id exists
+// already: another request completed the same creation.
 func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	u.CreatedAt, u.UpdatedAt = ms(u.CreatedAt), ms(u.UpdatedAt)
+	signup := Event{Type: EventSignup, At: u.CreatedAt}
 	for id, sess := range u.Sessions {
 		u.Sessions[id] = sess.stored()
+		signup.Method, signup.Client = sess.Method, sess.Client
+	}
+	if len(u.Sessions) > 1 {
+		signup.Method, signup.Client = "", ""
+	}
+	if len(u.Events) == 0 || u.Events[0].Type != EventSignup {
+		u.Events = append([]Event{signup}, u.Events...)
+	}
+	if err := s.audit(ctx, u.ID, u.Events[0], auditNote{phone: u.Phone}); err != nil {
+		return err
 	}
 	_, err := s.users.InsertOne(ctx, u)
 	return translate(err, nil)
@@ -307,11 +324,24 @@ func (s *Store) FillNameAndAvatar(ctx context.Context, u *User, nickname, avatar
 
 // DeleteUser replaces an enabled account by its tombstone and returns what
 // it was: its profile and sessions are gone at once, and so are its
-// tokens. ErrConflict means it is gone or disabled already.
+// tokens. The audit trail, written first, keeps the deletion. ErrConflict
+// means it is gone or disabled already.
 func (s *Store) DeleteUser(ctx context.Context, id bson.ObjectID, now time.Time) (*User, error) {
+	return s.deleteUser(ctx, bson.D{{Key: "_id", Value: id}, live, enabled}, id, now)
+}
+
+// DeleteUserEvenIfDisabled is DeleteUser for an operator, who may delete a
+// disabled account too. ErrConflict means it is gone already.
+func (s *Store) DeleteUserEvenIfDisabled(ctx context.Context, id bson.ObjectID, now time.Time) (*User, error) {
+	return s.deleteUser(ctx, bson.D{{Key: "_id", Value: id}, live}, id, now)
+}
+
+func (s *Store) deleteUser(ctx context.Context, filter bson.D, id bson.ObjectID, now time.Time) (*User, error) {
+	if err := s.audit(ctx, id, newEvent(ctx, EventAccountDeleted, "", now), auditNote{}); err != nil {
+		return nil, err
+	}
 	var before User
-	err := s.users.FindOneAndReplace(ctx, bson.D{{Key: "_id", Value: id}, live, enabled}, tombstone(id, now)).Decode(&before)
-	if err != nil {
+	if err := s.users.FindOneAndReplace(ctx, filter, tombstone(id, now)).Decode(&before); err != nil {
 		return nil, translate(err, ErrConflict)
 	}
 	return &before, nil

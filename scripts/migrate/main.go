@@ -9,8 +9,10 @@
 //
 // It creates the identity claims of existing accounts, copies sessions of
 // an earlier version into their accounts, notes each phone's account for
-// send-sms (with JWT_SECRET), sets up the TTL indexes, and reports what
-// earlier versions left that this one does not use. Each step is
+// send-sms (with JWT_SECRET), sets up the TTL indexes (the audit trail's
+// among them: each entry carries the expiry AUDIT_RETENTION gave it when
+// it was written), and reports what earlier versions left that this one
+// does not use. Each step is
 // idempotent and resumable: run it again after an interruption, or after
 // deploying, and it does what is missing. On a server without TTL indexes
 // (such as the embedded one) it says so and carries on. It exits non-zero

@@ -93,7 +93,7 @@ func TestUpgradeAnEarlierDatabaseTwice(t *testing.T) {
 	t.Logf("first run:\n%s", first.String())
 	for _, want := range []string{
 		"2 accounts read, 2 reshaped; claims: 4 created", "1 copied into their accounts", "1 expired", "1 noted for send-sms",
-		"index users.phone_unique", "collection sessions",
+		"index users.phone_unique", "collection sessions", "drop audit entries AUDIT_RETENTION after their event",
 	} {
 		if !strings.Contains(first.String(), want) {
 			t.Errorf("first run does not report %q", want)
