@@ -131,6 +131,17 @@ func (e *Env) FailNextWrite(command, collection string) {
 	})
 }
 
+// LoseNextReply lets the next write command on collection of this test's
+// database apply, then drops the connection before its reply: the request
+// cannot tell whether it applied, as after a timeout or a failover. It
+// skips the test on a real MongoDB.
+func (e *Env) LoseNextReply(command, collection string) {
+	e.t.Helper()
+	mongotest.LoseNextReply(e.t, e.Vars["MONGODB_DATABASE"], func(c, coll string) bool {
+		return c == command && coll == collection
+	})
+}
+
 // HoldNextWrite parks the next write command on collection of this test's
 // database until release is called (also at the test's end); reached is
 // closed when it arrives. It skips the test on a real MongoDB.
@@ -494,6 +505,57 @@ func (e *Env) UserOf(id store.Identity) *store.User {
 		return nil
 	}
 	return e.User(*holder)
+}
+
+// CheckIdentities fails the test unless the stored accounts and claims
+// agree: no identity listed by two live accounts, every identity a live
+// account lists claimed for it under the lease it recorded, and, unless
+// unsettled is allowed, every claim naming a live account that lists it.
+func (e *Env) CheckIdentities(allowUnsettled bool) {
+	e.t.Helper()
+	ctx := context.Background()
+	db := e.Store.Database()
+	var users []*store.User
+	cur, err := db.Collection("users").Find(ctx, bson.D{})
+	if err == nil {
+		err = cur.All(ctx, &users)
+	}
+	var claims []*store.Claim
+	if err == nil {
+		if cur, err = db.Collection("identities").Find(ctx, bson.D{}); err == nil {
+			err = cur.All(ctx, &claims)
+		}
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	byID := map[store.Identity]*store.Claim{}
+	for _, c := range claims {
+		byID[c.ID] = c
+	}
+	accounts := map[bson.ObjectID]*store.User{}
+	listedBy := map[store.Identity]bson.ObjectID{}
+	for _, u := range users {
+		accounts[u.ID] = u
+		for _, id := range u.Identities() {
+			if other, ok := listedBy[id]; ok {
+				e.t.Errorf("%s is listed by two accounts, %s and %s", id, other.Hex(), u.ID.Hex())
+			}
+			listedBy[id] = u.ID
+			lease, _ := u.LeaseOf(id)
+			if c := byID[id]; c == nil || c.UserID != u.ID || c.Lease != lease {
+				e.t.Errorf("account %s lists %s under lease %q; its claim is %+v", u.ID.Hex(), id, lease, c)
+			}
+		}
+	}
+	if allowUnsettled {
+		return
+	}
+	for _, c := range claims {
+		if u := accounts[c.UserID]; u == nil || !u.Holds(c.ID) {
+			e.t.Errorf("the claim of %s names %s, which does not list it", c.ID, c.UserID.Hex())
+		}
+	}
 }
 
 // WeChatOf is the WeChat identity, in the test mini-program AppID, of the

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/wxauth/scf-auth/pkg/functest"
+	"github.com/wxauth/scf-auth/pkg/store"
+	"github.com/wxauth/scf-auth/pkg/wechatsim"
+)
+
+// The identity changes whose account update applied but whose answer
+// was lost (a timeout, a failover) read the account to learn what
+// happened, and finish: the change is done, and claims and accounts agree.
+func TestIdentityChangesWhoseReplyWasLost(t *testing.T) {
+	tests := []struct {
+		name   string
+		signUp func(*store.User)
+		change func(env *functest.Env, f *functest.Function, token string) *functest.Answer
+		check  func(t *testing.T, env *functest.Env, u *store.User)
+	}{
+		{"link a phone", wechatOnly("o-1"), func(env *functest.Env, f *functest.Function, token string) *functest.Answer {
+			env.SeedCode(phoneA, "123456")
+			return bindPhone(f, token, phoneA, "123456")
+		}, func(t *testing.T, env *functest.Env, u *store.User) {
+			if u.Phone != phoneA {
+				t.Fatalf("phone %q, want %s", u.Phone, phoneA)
+			}
+		}},
+		{"change the number", phoneOnly(phoneA), func(env *functest.Env, f *functest.Function, token string) *functest.Answer {
+			env.SeedCode(phoneB, "123456")
+			return bindPhone(f, token, phoneB, "123456")
+		}, func(t *testing.T, env *functest.Env, u *store.User) {
+			if u.Phone != phoneB || env.Holder(store.PhoneIdentity("86", phoneA)) != nil {
+				t.Fatalf("phone %q, old number's claim %v: want the new number and the old one free", u.Phone, env.Holder(store.PhoneIdentity("86", phoneA)))
+			}
+		}},
+		{"link WeChat", phoneOnly(phoneA), func(env *functest.Env, f *functest.Function, token string) *functest.Answer {
+			return f.Post("/profile/wechat", functest.Body("loginCode", env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-new", UnionID: "u-new"})), token)
+		}, func(t *testing.T, env *functest.Env, u *store.User) {
+			if !u.Holds(functest.OpenID("o-new")) || u.UnionID() != "u-new" {
+				t.Fatalf("WeChat %+v, want o-new with u-new", u.WeChat)
+			}
+		}},
+		{"unlink the phone", func(u *store.User) { phoneOnly(phoneA)(u); wechatOnly("o-1")(u) }, func(env *functest.Env, f *functest.Function, token string) *functest.Answer {
+			return f.Do("DELETE", "/profile/phone", "", token)
+		}, func(t *testing.T, env *functest.Env, u *store.User) {
+			if u.HasPhone() || env.Holder(store.PhoneIdentity("86", phoneA)) != nil {
+				t.Fatal("the phone is still bound, or its claim is left")
+			}
+		}},
+		{"unlink WeChat", func(u *store.User) { phoneOnly(phoneA)(u); u.WeChat = functest.WeChatOf("o-1", "u-1") }, func(env *functest.Env, f *functest.Function, token string) *functest.Answer {
+			return f.Do("DELETE", "/profile/wechat", "", token)
+		}, func(t *testing.T, env *functest.Env, u *store.User) {
+			if u.HasWeChat() || env.Holder(functest.OpenID("o-1")) != nil || env.Holder(store.UnionIDIdentity("u-1")) != nil {
+				t.Fatal("WeChat is still bound, or its claims are left")
+			}
+		}},
+		{"delete the account", phoneOnly(phoneA), func(env *functest.Env, f *functest.Function, token string) *functest.Answer {
+			return f.Do("DELETE", "/profile", "", token)
+		}, func(t *testing.T, env *functest.Env, u *store.User) {
+			if !u.IsDeleted() || env.Holder(store.PhoneIdentity("86", phoneA)) != nil {
+				t.Fatal("the account is there, or its claim is left")
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := functest.New(t)
+			f := profile(env)
+			acct := env.SignUp(tt.signUp)
+			env.LoseNextReply("findAndModify", "users")
+			tt.change(env, f, acct.AccessToken).Expect(t, 200, "OK")
+			tt.check(t, env, env.User(acct.User.ID))
+			env.CheckIdentities(false)
+		})
+	}
+}
+
+// TestUnlinkRacingARelinkKeepsTheClaim orders an unlink of WeChat against
+// a re-link of the same WeChat user by the same account (a double tap, a
+// client retry): the unlink removes it from the account and, before it
+// releases the claim, the re-link takes the claim over and lists the
+// identity again. The unlink's release names the lease it read, which the
+// re-link has replaced: it misses, and the account keeps a claim for the
+// identity it lists. The next wx-login of that person lands in it.
+func TestUnlinkRacingARelinkKeepsTheClaim(t *testing.T) {
+	env := functest.New(t)
+	f := profile(env)
+	acct := env.SignUp(func(u *store.User) { phoneOnly(phoneA)(u); wechatOnly("o-1")(u) })
+	aboutToRelease, release := env.HoldNextWrite("delete", "identities")
+	var unlink *functest.Answer
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); unlink = f.Do("DELETE", "/profile/wechat", "", acct.AccessToken) }()
+	<-aboutToRelease
+	relink := f.Post("/profile/wechat", functest.Body("loginCode", env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-1"})), acct.AccessToken)
+	release()
+	wg.Wait()
+	unlink.Expect(t, 200, "OK")
+	relink.Expect(t, 200, "OK")
+	if u := env.User(acct.User.ID); !u.Holds(functest.OpenID("o-1")) {
+		t.Fatalf("the re-link, which came last, does not show: %+v", u.WeChat)
+	}
+	env.CheckIdentities(false)
+}
