@@ -19,8 +19,10 @@
 // /token/jwks (ES256 or EdDSA: no secret leaves the login), fetched at
 // first need and kept for KeysMaxAge; a token naming a kid the keys lack
 // makes them fetched again, at most once per RefetchFloor, so a key the
-// login just added verifies at once and a flood of made-up kids costs the
-// login one request per floor. The keys are public, so keeping them in
+// login just added verifies at once (or once the floor since the last
+// fetch has passed: the README's rotation publishes a key minutes before
+// it signs) and a flood of made-up kids costs the login one request per
+// floor. The keys are public, so keeping them in
 // one instance's memory risks nothing: each instance fetches its own. A
 // JWK Set given in Options, or the login's JWT_SECRET for a login that
 // signs with HS256, verifies without fetching.
