@@ -276,6 +276,15 @@ func TestTrustedWeChatCaller(t *testing.T) {
 	if _, err := a.AuthenticateSession(t.Context(), event); code(t, err) != apierror.AccountDisabled {
 		t.Fatalf("a disabled account's caller: %v", err)
 	}
+	// WeChat's own sample of the userInfo it injects.
+	legacy, err := authn.New(authn.Options{JWKSURL: l.jwks.URL + "/token/jwks", WeChatAppID: "xxx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err = legacy.Authenticate(t.Context(), marshal(t, map[string]any{"page": 1, "userInfo": sample(t, "wxcloud-event-userInfo-legacy.json")}))
+	if err != nil || p.WeChat.AppID != "xxx" || p.WeChat.OpenID != "yyy" {
+		t.Fatalf("WeChat's sample userInfo: %+v, %v", p, err)
+	}
 	// A userInfo in an HTTP body is the client's word, not the platform's.
 	ev := sample(t, "function-url-doc-2025.json")
 	ev["body"] = string(marshal(t, map[string]any{"userInfo": map[string]any{"appId": functest.AppID, "openId": "o-caller"}}))
