@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -10,15 +11,20 @@ import (
 	"github.com/wxauth/scf-auth/pkg/adapter"
 	"github.com/wxauth/scf-auth/pkg/apierror"
 	"github.com/wxauth/scf-auth/pkg/app"
+	"github.com/wxauth/scf-auth/pkg/logging"
 	"github.com/wxauth/scf-auth/pkg/otp"
 	"github.com/wxauth/scf-auth/pkg/phone"
 	"github.com/wxauth/scf-auth/pkg/session"
 	"github.com/wxauth/scf-auth/pkg/smscode"
+	"github.com/wxauth/scf-auth/pkg/store"
 	"github.com/wxauth/scf-auth/pkg/wechat"
 )
 
 // handler logs in by phone and SMS code.
 type handler struct {
+	store    *store.Store
+	keys     smscode.Keys
+	now      func() time.Time
 	codes    *smscode.Checker
 	accounts *account.Resolver
 	sessions *session.Service
@@ -29,7 +35,7 @@ type handler struct {
 }
 
 func newHandler(d *app.Deps) (app.Handler, error) {
-	h := &handler{codes: d.Codes, accounts: d.Accounts, sessions: d.Sessions}
+	h := &handler{store: d.Store, keys: d.SMSKeys, now: d.Now, codes: d.Codes, accounts: d.Accounts, sessions: d.Sessions}
 	// WeChat is optional here: without it, only a loginCode is refused.
 	h.wechat, h.wechatMissing = wechat.FromConfig(d.Config, d.Store, d.Now)
 	return app.Handler{
@@ -74,7 +80,7 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 		return nil, apierror.WrongCode(-1)
 	}
 
-	wx, err := wechat.Identity(ctx, h.wechat, h.wechatMissing, req.CallerOpenID(), loginCode)
+	wx, err := wechat.Identity(ctx, h.wechat, h.wechatMissing, req.Caller, loginCode)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +102,14 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 	u, isNew, err := h.accounts.ByPhone(ctx, number, wx, claim, owner, ns)
 	if err != nil {
 		return nil, err
+	}
+	if u.ID != owner {
+		// The login ended in another account than the one recorded (a
+		// WeChat user's account took the phone, or a creation was retried):
+		// the phone's SMS state names the account that holds the phone.
+		if err := h.store.RecordPhoneOwner(ctx, h.keys.Phone(number), u.ID, h.now()); err != nil {
+			logging.FromContext(ctx).Warn("phone's account not noted for send-sms", "cause", err.Error())
+		}
 	}
 	return h.sessions.Answer(u, ns, isNew)
 }

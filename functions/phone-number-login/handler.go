@@ -88,7 +88,7 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 	}
 
 	var (
-		wx    store.WeChat
+		wx    store.WeChatUser
 		phone *wechat.Phone
 	)
 	if legacy {
@@ -129,7 +129,7 @@ func (h *handler) recordOwner(ctx context.Context, p *wechat.Phone, u *store.Use
 
 // identities exchanges the phone code and, unless the platform identified
 // the caller, the login code, concurrently.
-func (h *handler) identities(ctx context.Context, req *adapter.Request, in input) (store.WeChat, *wechat.Phone, error) {
+func (h *handler) identities(ctx context.Context, req *adapter.Request, in input) (store.WeChatUser, *wechat.Phone, error) {
 	type result struct {
 		login *wechat.Login
 		err   error
@@ -143,7 +143,7 @@ func (h *handler) identities(ctx context.Context, req *adapter.Request, in input
 		}()
 	}
 	phone, phoneErr := h.wechat.PhoneNumber(ctx, in.phoneCode)
-	wx := store.WeChat{}
+	var wx store.WeChatUser
 	if logins != nil {
 		r := <-logins
 		if r.err != nil {
@@ -151,7 +151,7 @@ func (h *handler) identities(ctx context.Context, req *adapter.Request, in input
 		}
 		wx = r.login.Identity
 	} else {
-		wx = store.WeChat{OpenID: req.Caller.OpenID}
+		wx = *wechat.CallerIdentity(req.Caller)
 	}
 	if phoneErr != nil {
 		return wx, nil, phoneErr

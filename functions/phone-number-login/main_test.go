@@ -1,6 +1,7 @@
 package main
 
 import (
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"strings"
 	"sync"
 	"testing"
@@ -36,7 +37,7 @@ func userWith(t *testing.T, env *functest.Env, phone, openid string) *store.User
 		u.CountryCode, u.Phone = "86", phone
 	}
 	if openid != "" {
-		u.WeChat = &store.WeChat{OpenID: openid}
+		u.WeChat = functest.WeChatOf(openid, "")
 	}
 	return env.SignUp(func(s *store.User) { s.CountryCode, s.Phone, s.WeChat = u.CountryCode, u.Phone, u.WeChat }).User
 }
@@ -100,7 +101,7 @@ func TestResolution(t *testing.T) {
 					a.Str("user.phone") != number || a.Get("user.wechatBound") != true {
 					t.Fatalf("answer %s", a.Raw)
 				}
-				u := env.UserOf(store.OpenIDIdentity("o1"))
+				u := env.UserOf(functest.OpenID("o1"))
 				if u == nil || u.ID != users[tt.bindsTo].ID || u.Phone != number {
 					t.Fatalf("stored %+v", u)
 				}
@@ -127,7 +128,7 @@ func snapshot(t *testing.T, env *functest.Env, users []*store.User) string {
 		}
 		wx := ""
 		if got.WeChat != nil {
-			wx = got.WeChat.OpenID + "/" + got.WeChat.UnionID
+			wx = got.OpenIDIn(functest.AppID) + "/" + got.UnionID()
 		}
 		b.WriteString(got.ID.Hex() + " " + got.CountryCode + got.Phone + " " + wx + " " + got.UpdatedAt.String() + "\n")
 	}
@@ -190,7 +191,7 @@ func TestLegacyEncryptedData(t *testing.T) {
 	theirs := env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-theirs"})
 	data, iv, _ = env.WeChat.LegacyPhoneData(theirs, "86", "13900139000", functest.AppID)
 	f.Post("/phone-number-login", functest.Body("loginCode", mine, "encryptedData", data, "iv", iv), "").Expect(t, 401, "WECHAT_CODE_INVALID")
-	if env.UserOf(store.OpenIDIdentity("o-forge")) != nil {
+	if env.UserOf(functest.OpenID("o-forge")) != nil {
 		t.Fatal("a forged watermark created an account")
 	}
 }
@@ -235,7 +236,7 @@ func TestWeChatRejections(t *testing.T) {
 	tap(env, f, "o1", number).Expect(t, 200, "OK")
 	env.WeChat.InvalidateAccessToken()
 	tap(env, f, "o1", number).Expect(t, 200, "OK")
-	if env.UserOf(store.OpenIDIdentity("o1")) == nil {
+	if env.UserOf(functest.OpenID("o1")) == nil {
 		t.Fatal("no account holds o1")
 	}
 }
@@ -261,7 +262,7 @@ func TestMalformedNumberFromWeChat(t *testing.T) {
 			"phoneCode", env.WeChat.NewPhoneCode(bad[0], bad[1])), "")
 		a.Expect(t, 400, "INVALID_PHONE")
 	}
-	if env.UserOf(store.OpenIDIdentity("o-bad")) != nil {
+	if env.UserOf(functest.OpenID("o-bad")) != nil {
 		t.Fatal("an account was created")
 	}
 }
@@ -274,7 +275,7 @@ func TestDirectInvocation(t *testing.T) {
 	if a.Str("user.phone") != number || env.WeChat.Calls("jscode2session") != 0 {
 		t.Fatalf("wx.cloud login: %s", a.Raw)
 	}
-	if u := env.UserOf(store.OpenIDIdentity("o-cloud")); u == nil || u.Phone != number {
+	if u := env.UserOf(functest.OpenID("o-cloud")); u == nil || u.Phone != number {
 		t.Fatalf("stored %+v", u)
 	}
 	// Legacy data needs the login's session key, so a loginCode even here.
@@ -283,20 +284,21 @@ func TestDirectInvocation(t *testing.T) {
 }
 
 // A first login cut short after both claims, before the account, is
-// completed by the next one with both identities.
-func TestFirstLoginCutShortIsCompletedByTheNext(t *testing.T) {
+// sealed by the next one, which creates the account with both identities.
+func TestFirstLoginCutShortIsSealedByTheNext(t *testing.T) {
 	env := functest.New(t)
 	f := pnLogin(env)
 	env.FailNextWrite("insert", "users")
-	tap(env, f, "o-cut", number).Expect(t, 500, "INTERNAL")
-	holder := env.Holder(store.PhoneIdentity("86", number))
-	if holder == nil || *env.Holder(store.OpenIDIdentity("o-cut")) != *holder {
+	tap(env, f, "o-cut", number).Expect(t, 503, "SERVICE_UNAVAILABLE")
+	cut := env.Holder(store.PhoneIdentity("86", number))
+	if cut == nil || *env.Holder(functest.OpenID("o-cut")) != *cut {
 		t.Fatal("claims not left as a creation cut short leaves them")
 	}
 	env.Clock.Advance(time.Minute)
 	a := tap(env, f, "o-cut", number).Expect(t, 200, "OK")
-	u := env.User(*holder)
-	if a.Str("user.id") != holder.Hex() || u.Phone != number || !u.HasWeChat() {
+	id, _ := bson.ObjectIDFromHex(a.Str("user.id"))
+	u := env.User(id)
+	if id == *cut || u.Phone != number || !u.HasWeChat() || !env.User(*cut).IsDeleted() {
 		t.Fatalf("next login: %s, stored %+v", a.Raw, u)
 	}
 }

@@ -127,7 +127,7 @@ func (h *handler) delete(ctx context.Context, req *adapter.Request) (any, error)
 // platform vouches for.
 func (h *handler) caller(ctx context.Context, req *adapter.Request) (*store.User, error) {
 	if req.AccessToken == "" && req.Caller != nil {
-		u, err := h.accounts.HolderOfWeChat(ctx, store.WeChat{OpenID: req.Caller.OpenID})
+		u, err := h.accounts.HolderOfWeChat(ctx, *wechat.CallerIdentity(req.Caller))
 		switch {
 		case err != nil:
 			return nil, err

@@ -86,7 +86,7 @@ func (h *handler) bindWeChat(ctx context.Context, req *adapter.Request) (any, er
 	if err != nil {
 		return nil, err
 	}
-	wx, err := wechat.Identity(ctx, h.wechat, h.wechatMissing, req.CallerOpenID(), loginCode)
+	wx, err := wechat.Identity(ctx, h.wechat, h.wechatMissing, req.Caller, loginCode)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ const (
 )
 
 func wechatOnly(openid string) func(*store.User) {
-	return func(u *store.User) { u.WeChat = &store.WeChat{OpenID: openid} }
+	return func(u *store.User) { u.WeChat = functest.WeChatOf(openid, "") }
 }
 
 func phoneOnly(number string) func(*store.User) {
@@ -157,7 +157,7 @@ func TestBindAndUnbindWeChat(t *testing.T) {
 	if a.Get("user.wechatBound") != true || strings.Contains(a.Raw, "o-new") {
 		t.Fatalf("bind: %s", a.Raw)
 	}
-	for _, id := range []store.Identity{store.OpenIDIdentity("o-new"), store.UnionIDIdentity("u-new")} {
+	for _, id := range []store.Identity{functest.OpenID("o-new"), store.UnionIDIdentity("u-new")} {
 		if h := env.Holder(id); h == nil || *h != acct.User.ID {
 			t.Fatalf("%s not held by the account", id)
 		}
@@ -178,7 +178,7 @@ func TestBindAndUnbindWeChat(t *testing.T) {
 	if b.Get("user.wechatBound") != false || b.Str("user.phone") != phoneA {
 		t.Fatalf("unbind: %s", b.Raw)
 	}
-	if env.Holder(store.OpenIDIdentity("o-new")) != nil || env.Holder(store.UnionIDIdentity("u-new")) != nil {
+	if env.Holder(functest.OpenID("o-new")) != nil || env.Holder(store.UnionIDIdentity("u-new")) != nil {
 		t.Fatal("the unlinked WeChat user is still held")
 	}
 	wxOnly := env.SignUp(wechatOnly("o-solo"))
@@ -203,7 +203,7 @@ func TestBindWeChatWithoutWeChatConfigured(t *testing.T) {
 	if a := f.Do("GET", "/profile", "", acct.AccessToken).Expect(t, 200, "OK"); a.Get("user.wechatBound") != false {
 		t.Fatalf("account changed: %s", a.Raw)
 	}
-	if env.Holder(store.OpenIDIdentity("o-new")) != nil {
+	if env.Holder(functest.OpenID("o-new")) != nil {
 		t.Fatal("the WeChat user was claimed")
 	}
 }
@@ -303,7 +303,7 @@ func TestLinkCutShort(t *testing.T) {
 	// the clean-up of the claim happen.
 	env.FailNextWrite("findAndModify", "users")
 	env.FailNextWrite("delete", "identities")
-	bindPhone(f, acct.AccessToken, phoneA, "123456").Expect(t, 500, "INTERNAL")
+	bindPhone(f, acct.AccessToken, phoneA, "123456").Expect(t, 503, "SERVICE_UNAVAILABLE")
 	if h := env.Holder(store.PhoneIdentity("86", phoneA)); h == nil || env.User(acct.User.ID).HasPhone() {
 		t.Fatal("not the state a link cut short leaves")
 	}
@@ -319,7 +319,7 @@ func TestLinkCutShort(t *testing.T) {
 	env.SeedCode(phoneB, "333333")
 	env.FailNextWrite("findAndModify", "users")
 	env.FailNextWrite("delete", "identities")
-	bindPhone(f, third.AccessToken, phoneB, "333333").Expect(t, 500, "INTERNAL")
+	bindPhone(f, third.AccessToken, phoneB, "333333").Expect(t, 503, "SERVICE_UNAVAILABLE")
 	env.SeedCode(phoneB, "444444")
 	bindPhone(f, third.AccessToken, phoneB, "444444").Expect(t, 200, "OK")
 }

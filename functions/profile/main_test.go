@@ -210,7 +210,7 @@ func TestWrongRoutes(t *testing.T) {
 func TestDeleteProfile(t *testing.T) {
 	env := functest.New(t)
 	f := profile(env)
-	acct := env.SignUp(func(u *store.User) { withPhone(u); u.WeChat = &store.WeChat{OpenID: "o-del", UnionID: "u-del"} })
+	acct := env.SignUp(func(u *store.User) { withPhone(u); u.WeChat = functest.WeChatOf("o-del", "u-del") })
 	second := env.LogIn(acct.User) // another device
 	if _, err := env.Store.RecordPhoneSend(t.Context(), env.PhoneKey("13800138000"), store.Send{ID: "s1", At: env.Clock.Now()}, env.Clock.Now().Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
@@ -230,7 +230,7 @@ func TestDeleteProfile(t *testing.T) {
 	}
 	// Its identities are free at once; the send records of its phone are
 	// abuse records, not account data: they stay until they expire.
-	for _, id := range []store.Identity{store.PhoneIdentity("86", "13800138000"), store.OpenIDIdentity("o-del"), store.UnionIDIdentity("u-del")} {
+	for _, id := range []store.Identity{store.PhoneIdentity("86", "13800138000"), functest.OpenID("o-del"), store.UnionIDIdentity("u-del")} {
 		if h := env.Holder(id); h != nil {
 			t.Fatalf("%s still held after deletion", id)
 		}
@@ -245,7 +245,7 @@ func TestDeleteProfile(t *testing.T) {
 func TestDirectInvocation(t *testing.T) {
 	env := functest.New(t)
 	f := profile(env)
-	acct := env.SignUp(func(u *store.User) { withPhone(u); u.WeChat = &store.WeChat{OpenID: "o-cloud"} })
+	acct := env.SignUp(func(u *store.User) { withPhone(u); u.WeChat = functest.WeChatOf("o-cloud", "") })
 	caller := map[string]any{"appId": functest.AppID, "openId": "o-cloud"}
 
 	f.Direct(map[string]any{"accessToken": acct.AccessToken}).Expect(t, 0, "OK")

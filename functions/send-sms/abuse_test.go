@@ -99,16 +99,18 @@ func TestNoSMSToADisabledAccountsPhone(t *testing.T) {
 }
 
 // Direct invocations without a caller the platform vouches for share one
-// key for the per-client cap: an empty or foreign userInfo does not escape
-// it, and neither does a wx.cloud call dressed as an HTTP event.
+// key for the per-client cap (SMS_DIRECT_HOURLY_LIMIT): an empty or
+// foreign userInfo or context does not escape it, and neither does a
+// wx.cloud call dressed as an HTTP event.
 func TestDirectInvocationsWithoutATrustedCallerShareOneCap(t *testing.T) {
 	env := functest.New(t)
-	env.Vars["SMS_IP_HOURLY_LIMIT"] = "1"
+	env.Vars["SMS_DIRECT_HOURLY_LIMIT"] = "1"
 	f := sendSMS(env)
 	f.Direct(map[string]any{"phone": "13800138001"}).Expect(t, 0, "OK")
 	f.Direct(map[string]any{"phone": "13800138002", "userInfo": map[string]any{"appId": "wxforeign", "openId": "o-x"}}).Expect(t, 0, "SMS_LIMIT_EXCEEDED")
 	f.Direct(map[string]any{"phone": "13800138003", "userInfo": map[string]any{"appId": functest.AppID, "openId": ""}}).Expect(t, 0, "SMS_LIMIT_EXCEEDED")
 	f.Direct(map[string]any{"phone": "13800138004", "userInfo": nil}).Expect(t, 0, "SMS_LIMIT_EXCEEDED")
+	f.DirectIn(functest.WXContext("WX_APPID", "wxforeign", "WX_OPENID", "o-y", "WX_CLIENTIP", "198.51.100.78"), map[string]any{"phone": "13800138006"}).Expect(t, 0, "SMS_LIMIT_EXCEEDED")
 	dressed := map[string]any{
 		"httpMethod": "POST", "path": "/send-sms", "body": `{"phone":"13800138005"}`,
 		"headers":  map[string]any{"x-scf-remote-addr": "198.51.100.77"},

@@ -48,51 +48,13 @@ func newCaptchaGate(d *app.Deps) (*captchaGate, error) {
 	return g, nil
 }
 
-// pass is what the ticket of a send showed.
-type pass struct {
-	verified bool
-	// outage is why the captcha service could not judge the ticket.
-	outage error
-}
-
-// check judges a ticket before anything is counted: a rejected, forged or
-// reused ticket is CAPTCHA_INVALID and counts nothing. In always mode a
-// send without one is CAPTCHA_REQUIRED at once, and a captcha service that
-// cannot judge refuses the send; in adaptive mode it only leaves the send
-// unverified (require decides).
-func (g *captchaGate) check(ctx context.Context, ticket, clientIP string) (pass, error) {
-	if g.mode == config.CaptchaOff {
-		return pass{}, nil
+// requireTicket refuses at once, before anything is counted, a send
+// without a ticket when every send needs one (always).
+func (g *captchaGate) requireTicket(ticket string) error {
+	if g.mode == config.CaptchaAlways && ticket == "" {
+		return apierror.NeedCaptcha(g.verifier.AppID())
 	}
-	if ticket == "" {
-		if g.mode == config.CaptchaAlways {
-			return pass{}, apierror.NeedCaptcha(g.verifier.AppID())
-		}
-		return pass{}, nil
-	}
-	if clientIP == "" {
-		clientIP = "0.0.0.0" // a wx.cloud call has no address
-	}
-	err := g.verifier.Verify(ctx, ticket, clientIP)
-	switch {
-	case errors.Is(err, captcha.ErrRejected):
-		return pass{}, apierror.BadCaptcha(err)
-	case err != nil && g.mode == config.CaptchaAlways:
-		logging.FromContext(ctx).Error("captcha service failed: CAPTCHA_MODE is always, so the send is refused", "cause", err.Error())
-		return pass{}, apierror.Unavailable(err)
-	case err != nil:
-		return pass{outage: err}, nil
-	}
-	// The captcha service refuses a ticket used twice too; this does not
-	// rely on it alone.
-	err = g.store.ClaimTicket(ctx, g.keys.Ticket(ticket), g.now().Add(ticketMemory))
-	if errors.Is(err, store.ErrDuplicate) {
-		return pass{}, apierror.BadCaptcha(errors.New("ticket already used for a send"))
-	}
-	if err != nil {
-		return pass{}, err
-	}
-	return pass{verified: true}, nil
+	return nil
 }
 
 // demand is what the send's counts said about it.
@@ -102,18 +64,50 @@ type demand struct {
 	globalEarlier int
 }
 
-// require refuses a send that needs a captcha and has no good ticket.
-func (g *captchaGate) require(ctx context.Context, p pass, d demand) error {
-	if g.mode != config.CaptchaAdaptive || p.verified {
-		return nil
+// needed reports whether a send needs a captcha: every send in always
+// mode; in adaptive mode one to a phone that had a send in the last hour,
+// from a client that had CAPTCHA_FREE_SENDS sends in it, or past half the
+// deployment's global cap.
+func (g *captchaGate) needed(d demand) bool {
+	switch g.mode {
+	case config.CaptchaAlways:
+		return true
+	case config.CaptchaAdaptive:
+		return d.phoneRecent || d.clientEarlier >= g.freeSends || (g.globalLimit > 0 && 2*d.globalEarlier > g.globalLimit)
 	}
-	needed := d.phoneRecent || d.clientEarlier >= g.freeSends || (g.globalLimit > 0 && 2*d.globalEarlier > g.globalLimit)
+	return false
+}
+
+// pass lets a send the caps let through go on when it needs no captcha or
+// brings a good ticket, which it then spends. It is called only once the
+// caps have judged the send, so a send they refuse leaves the ticket good
+// for the next try. A ticket the captcha service rejects, or one already
+// used, is CAPTCHA_INVALID; when the service cannot judge, the send is
+// refused (logged) and the ticket left unspent. A ticket sent along with a
+// send that needs none is not looked at.
+func (g *captchaGate) pass(ctx context.Context, ticket, clientIP string, d demand) error {
 	switch {
-	case !needed:
+	case !g.needed(d):
 		return nil
-	case p.outage != nil:
-		logging.FromContext(ctx).Error("captcha service failed: sends that need a captcha are refused until it answers", "cause", p.outage.Error())
-		return apierror.Unavailable(p.outage)
+	case ticket == "":
+		return apierror.NeedCaptcha(g.verifier.AppID())
 	}
-	return apierror.NeedCaptcha(g.verifier.AppID())
+	if clientIP == "" {
+		clientIP = "0.0.0.0" // a wx.cloud call may have no address
+	}
+	err := g.verifier.Verify(ctx, ticket, clientIP)
+	switch {
+	case errors.Is(err, captcha.ErrRejected):
+		return apierror.BadCaptcha(err)
+	case err != nil:
+		logging.FromContext(ctx).Error("captcha service failed: sends that need a captcha are refused until it answers", "mode", g.mode, "cause", err.Error())
+		return apierror.Unavailable(err)
+	}
+	// The captcha service refuses a ticket used twice too; this does not
+	// rely on it alone.
+	err = g.store.ClaimTicket(ctx, g.keys.Ticket(ticket), g.now().Add(ticketMemory))
+	if errors.Is(err, store.ErrDuplicate) {
+		return apierror.BadCaptcha(errors.New("ticket already used for a send"))
+	}
+	return err
 }

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/wxauth/scf-auth/pkg/adapter"
 	"github.com/wxauth/scf-auth/pkg/apierror"
 	"github.com/wxauth/scf-auth/pkg/app"
@@ -55,7 +57,7 @@ func newHandler(d *app.Deps) (app.Handler, error) {
 		captcha: gate,
 		limits: limits{
 			cooldown: c.SMSCooldown, phoneHourly: c.SMSPhoneHourlyLimit, phoneDaily: c.SMSPhoneDailyLimit,
-			clientHourly: c.SMSIPHourlyLimit, globalHourly: c.SMSGlobalHourlyLimit,
+			clientHourly: c.SMSIPHourlyLimit, directHourly: c.SMSDirectHourlyLimit, globalHourly: c.SMSGlobalHourlyLimit,
 		},
 		ttl: c.SMSCodeTTL,
 		now: d.Now,
@@ -71,18 +73,37 @@ func newHandler(d *app.Deps) (app.Handler, error) {
 type attempt struct {
 	phoneKey string
 	send     store.Send
-	counts   []store.Uncount
+	// client and global are the counts the send added, once it added them.
+	client, global *store.Uncount
 }
 
-// send checks a captcha ticket if one came, then records the send and
-// judges it, each step one atomic round trip that sees every send recorded
-// before it: the phone's sends (cooldown, per-phone caps), the client's
-// and, when capped, the deployment's counts. Only then does it send the
-// SMS, and only once the provider took it is the code stored: a code
+// counts are the counts to take back: all of them, or all but the
+// client's.
+func (a *attempt) counts(keepClient bool) []store.Uncount {
+	var out []store.Uncount
+	if a.client != nil && !keepClient {
+		out = append(out, *a.client)
+	}
+	if a.global != nil {
+		out = append(out, *a.global)
+	}
+	return out
+}
+
+// send records the send and judges it, each step one atomic round trip
+// that sees every send recorded before it: the phone's sends (cooldown,
+// per-phone caps), the client's and, when capped, the deployment's counts.
+// Only a send the caps let through spends a captcha ticket, so a refused
+// send leaves the user's solved captcha good for the next. Then it sends
+// the SMS, and only once the provider took it is the code stored: a code
 // nobody was sent is never there to be guessed. Three round trips (four
-// with the global cap, one more when the phone has an account, to refuse
-// a disabled one). A refused or failed send is taken back, so it counts
-// against nothing; one whose outcome is unknown counts.
+// with the global cap, one more when the phone has an account, to refuse a
+// disabled one, one more to spend a ticket). A send the caps or the
+// captcha refused is taken back, so it counts against nothing; one the
+// provider refused gives back the phone's and the deployment's counts (the
+// user may retry at once) but keeps the client's, so that refused sends
+// cannot drive the provider past the client's cap; one whose outcome is
+// unknown counts.
 func (h *handler) send(ctx context.Context, req *adapter.Request) (any, error) {
 	if err := req.Fields.Only("phone", "captchaTicket"); err != nil {
 		return nil, err
@@ -102,11 +123,10 @@ func (h *handler) send(ctx context.Context, req *adapter.Request) (any, error) {
 	if err != nil {
 		return nil, apierror.BadPhone()
 	}
-	now := h.now()
-	pass, err := h.captcha.check(ctx, ticket, req.ClientIP)
-	if err != nil {
+	if err := h.captcha.requireTicket(ticket); err != nil {
 		return nil, err
 	}
+	now := h.now()
 
 	a := &attempt{phoneKey: h.keys.Phone(number), send: store.Send{ID: newSendID(), At: now}}
 	state, err := h.store.RecordPhoneSend(ctx, a.phoneKey, a.send, now.Add(day))
@@ -120,16 +140,16 @@ func (h *handler) send(ctx context.Context, req *adapter.Request) (any, error) {
 	if err := h.refuseDisabled(ctx, state, number); err != nil {
 		return nil, h.takeBack(ctx, a, err)
 	}
-	client, err := h.count(ctx, a, h.keys.Client(clientKey(req)), now)
+	client, err := h.count(ctx, h.keys.Client(req.ClientKey()), now, &a.client)
 	if err != nil {
 		return nil, h.takeBack(ctx, a, err)
 	}
-	if err := client.judge(h.limits.clientHourly, now); err != nil {
+	if err := client.judge(h.limits.clientLimit(req), now); err != nil {
 		return nil, h.takeBack(ctx, a, err)
 	}
 	globalEarlier := 0
 	if h.limits.globalHourly > 0 {
-		global, err := h.count(ctx, a, smscode.Global, now)
+		global, err := h.count(ctx, smscode.Global, now, &a.global)
 		if err != nil {
 			return nil, h.takeBack(ctx, a, err)
 		}
@@ -139,7 +159,7 @@ func (h *handler) send(ctx context.Context, req *adapter.Request) (any, error) {
 		}
 		globalEarlier = global.earlier()
 	}
-	if err := h.captcha.require(ctx, pass, demand{
+	if err := h.captcha.pass(ctx, ticket, req.ClientIP, demand{
 		phoneRecent: earlier.sentWithin(time.Hour, now), clientEarlier: client.earlier(), globalEarlier: globalEarlier,
 	}); err != nil {
 		return nil, h.takeBack(ctx, a, err)
@@ -150,14 +170,15 @@ func (h *handler) send(ctx context.Context, req *adapter.Request) (any, error) {
 	return map[string]int{"cooldown": seconds(h.limits.cooldown), "expiresIn": seconds(h.ttl)}, nil
 }
 
-// count adds the send to a counter and returns the counter as it saw it.
-func (h *handler) count(ctx context.Context, a *attempt, key string, now time.Time) (counted, error) {
+// count adds the send to a counter, noting it in *noted so that it can
+// be taken back, and returns the counter as it saw it.
+func (h *handler) count(ctx context.Context, key string, now time.Time, noted **store.Uncount) (counted, error) {
 	minute := minuteOf(now)
 	c, err := h.store.CountSend(ctx, key, minute, now.Add(time.Hour+time.Minute))
 	if err != nil {
 		return counted{}, err
 	}
-	a.counts = append(a.counts, store.Uncount{Key: key, Minute: minute})
+	*noted = &store.Uncount{Key: key, Minute: minute}
 	seen := newCounted(c, now)
 	if old := seen.staleMinutes(); old != nil {
 		if err := h.store.PruneCounter(ctx, key, old); err != nil {
@@ -168,18 +189,38 @@ func (h *handler) count(ctx context.Context, a *attempt, key string, now time.Ti
 }
 
 // refuseDisabled refuses a send to the phone of a disabled account: the
-// phone's SMS state names the account that last logged in with it.
+// account the phone's SMS state names, or, when that one (unknown, or
+// since unlinked) does not hold the phone, the account the phone's claim
+// names. An extra round trip only for a phone that has an account.
 func (h *handler) refuseDisabled(ctx context.Context, state *store.PhoneSMS, number string) error {
-	if state.UserID == nil {
-		return nil
+	p := store.PhoneIdentity(phone.CountryCode, number)
+	holder := func(id bson.ObjectID) (*store.User, error) {
+		u, err := h.store.UserByID(ctx, id)
+		if errors.Is(err, store.ErrUserNotFound) || (err == nil && !u.Holds(p)) {
+			return nil, nil
+		}
+		return u, err
 	}
-	u, err := h.store.UserByID(ctx, *state.UserID)
-	switch {
-	case errors.Is(err, store.ErrUserNotFound):
-		return nil
-	case err != nil:
-		return err
-	case u.IsDisabled() && u.Holds(store.PhoneIdentity(phone.CountryCode, number)):
+	var u *store.User
+	var err error
+	if state.UserID != nil {
+		if u, err = holder(*state.UserID); err != nil {
+			return err
+		}
+	}
+	if u == nil && state.UserID != nil {
+		c, err := h.store.ClaimOf(ctx, p)
+		switch {
+		case errors.Is(err, store.ErrNotClaimed):
+			return nil
+		case err != nil:
+			return err
+		}
+		if u, err = holder(c.UserID); err != nil {
+			return err
+		}
+	}
+	if u != nil && u.IsDisabled() {
 		return apierror.Disabled()
 	}
 	return nil
@@ -210,13 +251,13 @@ func (h *handler) deliver(ctx context.Context, a *attempt, number string, state 
 			return apierror.SendFailed(se).WithRetryAfter(seconds(h.limits.cooldown))
 		case sms.Throttled:
 			log.Warn("the SMS provider's frequency limit refused the send", "phone", phone.Mask(number), "cause", se.Error())
-			return h.takeBack(ctx, a, apierror.LimitExceeded(seconds(se.RetryAfter)))
+			return h.giveBackRefused(ctx, a, apierror.LimitExceeded(seconds(se.RetryAfter)))
 		case sms.Misconfigured:
 			log.Error("SMS provider refused the configuration: "+se.Fix, "cause", se.Error())
 		default:
 			log.Warn("SMS provider refused the send", "phone", phone.Mask(number), "cause", se.Error())
 		}
-		return h.takeBack(ctx, a, apierror.SendFailed(se))
+		return h.giveBackRefused(ctx, a, apierror.SendFailed(se))
 	}
 	if err := h.saveCode(ctx, a, stored, state, now); err != nil {
 		return err
@@ -246,28 +287,24 @@ func providerBudget(ctx context.Context) time.Duration {
 // takeBack releases what the attempt recorded, so that it counts against
 // nothing, even if the request's context is ending, and returns why.
 func (h *handler) takeBack(ctx context.Context, a *attempt, why error) error {
+	return h.release(ctx, a, false, why)
+}
+
+// giveBackRefused releases what a send the provider refused recorded but
+// the client's count: the phone may be sent to again at once and the
+// deployment's count is as before, but the client has spent one of its
+// sends, or one client could keep the provider busy past its cap.
+func (h *handler) giveBackRefused(ctx context.Context, a *attempt, why error) error {
+	return h.release(ctx, a, true, why)
+}
+
+func (h *handler) release(ctx context.Context, a *attempt, keepClient bool, why error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	if err := h.store.ReleaseSend(ctx, a.phoneKey, a.send, a.counts...); err != nil {
+	if err := h.store.ReleaseSend(ctx, a.phoneKey, a.send, a.counts(keepClient)...); err != nil {
 		logging.FromContext(ctx).Error("refused send not taken back: it counts until it expires", "cause", err.Error())
 	}
 	return why
-}
-
-// clientKey is whom the per-client cap counts: the IP the platform saw, or
-// for a wx.cloud call (which has none) the caller the platform vouches
-// for. Direct invocations without a trusted caller (the Invoke API, or a
-// foreign app) share one key, as do HTTP requests without an address.
-func clientKey(req *adapter.Request) string {
-	switch {
-	case req.Kind != adapter.Direct && req.ClientIP != "":
-		return "ip:" + req.ClientIP
-	case req.Kind != adapter.Direct:
-		return "ip:unknown"
-	case req.Caller != nil:
-		return "openid:" + req.Caller.OpenID
-	}
-	return "direct:untrusted"
 }
 
 func newSendID() string {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wxauth/scf-auth/pkg/adapter"
 	"github.com/wxauth/scf-auth/pkg/apierror"
 	"github.com/wxauth/scf-auth/pkg/store"
 )
@@ -18,8 +19,22 @@ type limits struct {
 	phoneHourly  int
 	phoneDaily   int
 	clientHourly int
+	// directHourly caps direct invocations with no trusted caller, which
+	// share one counter (SMS_DIRECT_HOURLY_LIMIT).
+	directHourly int
 	// globalHourly is 0 when the deployment has no cap.
 	globalHourly int
+}
+
+// clientLimit is the hourly cap of the request's client: the team's own
+// servers (direct invocations with no caller the platform vouches for)
+// share one counter with a cap of its own, every other client has
+// SMS_IP_HOURLY_LIMIT.
+func (l limits) clientLimit(req *adapter.Request) int {
+	if req.ClientKey() == adapter.UntrustedDirectKey {
+		return l.directHourly
+	}
+	return l.clientHourly
 }
 
 // phoneSends are the sends of one phone recorded before this one, which

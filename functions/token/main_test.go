@@ -257,7 +257,7 @@ func TestRefreshTokenFromBeforeTheUpgrade(t *testing.T) {
 	now := env.Clock.Now()
 	sid, secret := token.NewSessionID(), token.NewSecret()
 	record := store.Session{TokenHash: token.HashSecret(secret), Method: "sms", CreatedAt: now, RotatedAt: now, ExpiresAt: now.Add(time.Hour)}
-	if _, err := env.Store.AddSession(t.Context(), acct.User.ID, sid, record); err != nil {
+	if _, err := env.Store.AddSession(t.Context(), acct.User.ID, nil, sid, record); err != nil {
 		t.Fatal(err)
 	}
 	if err := env.Store.SaveLegacySession(t.Context(), sid, acct.User.ID, record.ExpiresAt); err != nil {

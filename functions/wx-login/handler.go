@@ -67,7 +67,7 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 	if code == "" && req.Caller == nil {
 		return nil, apierror.BadField("code", "is required")
 	}
-	wx, err := wechat.Identity(ctx, h.wechat, nil, req.CallerOpenID(), code)
+	wx, err := wechat.Identity(ctx, h.wechat, nil, req.Caller, code)
 	if err != nil {
 		return nil, err
 	}

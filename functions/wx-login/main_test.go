@@ -59,7 +59,7 @@ func TestSessionKeyIsNeverKeptOrLogged(t *testing.T) {
 	a := login(env, f, wechatsim.Identity{OpenID: "o1"}).Expect(t, 200, "OK")
 	id, _ := bson.ObjectIDFromHex(a.Str("user.id"))
 	u, err := env.Store.UserByID(t.Context(), id)
-	if err != nil || u.WeChat.OpenID != "o1" {
+	if err != nil || u.OpenIDIn(functest.AppID) != "o1" {
 		t.Fatalf("stored %+v %v", u, err)
 	}
 	if strings.Contains(env.Logs.String(), "session_key") || strings.Contains(strings.ToLower(env.Logs.String()), "sessionkey") {
@@ -73,8 +73,8 @@ func TestUnionID(t *testing.T) {
 	first := login(env, f, wechatsim.Identity{OpenID: "o-app1"}).Expect(t, 200, "OK")
 	// WeChat starts reporting a unionid (the app joined an open platform).
 	login(env, f, wechatsim.Identity{OpenID: "o-app1", UnionID: "u1"}).Expect(t, 200, "OK")
-	u, err := env.UserOf(store.OpenIDIdentity("o-app1")), error(nil)
-	if err != nil || u.WeChat.UnionID != "u1" {
+	u, err := env.UserOf(functest.OpenID("o-app1")), error(nil)
+	if err != nil || u.UnionID() != "u1" {
 		t.Fatalf("unionid not recorded: %+v %v", u, err)
 	}
 	// The same person, seen through another app of the developer, is the
@@ -221,7 +221,7 @@ func TestDirectInvocation(t *testing.T) {
 	if a.Get("isNewUser") != true || env.WeChat.Calls("jscode2session") != 0 {
 		t.Fatalf("wx.cloud login: %s (%d WeChat calls)", a.Raw, env.WeChat.Calls("jscode2session"))
 	}
-	if env.UserOf(store.OpenIDIdentity("o-cloud")) == nil {
+	if env.UserOf(functest.OpenID("o-cloud")) == nil {
 		t.Fatal("no account holds o-cloud")
 	}
 	f.Direct(map[string]any{"userInfo": map[string]any{"appId": "wxother", "openId": "o-cloud"}}).Expect(t, 0, "INVALID_REQUEST").Field(t, "code")
@@ -234,25 +234,29 @@ func TestDirectInvocation(t *testing.T) {
 func TestDisabledAccount(t *testing.T) {
 	env := functest.New(t)
 	f := wxLogin(env)
-	env.SignUp(func(u *store.User) { u.WeChat, u.Disabled = &store.WeChat{OpenID: "o-banned"}, true })
+	env.SignUp(func(u *store.User) { u.WeChat, u.Disabled = functest.WeChatOf("o-banned", ""), true })
 	login(env, f, wechatsim.Identity{OpenID: "o-banned"}).Expect(t, 403, "ACCOUNT_DISABLED")
 }
 
-// A first login cut short after the claim of the openid is completed by
-// the next login of that WeChat user.
-func TestFirstLoginCutShortIsCompletedByTheNext(t *testing.T) {
+// A first login cut short after the claims, before the account, is
+// sealed by the next login of that WeChat user, which creates the account.
+func TestFirstLoginCutShortIsSealedByTheNext(t *testing.T) {
 	env := functest.New(t)
 	f := wxLogin(env)
 	env.FailNextWrite("insert", "users")
-	login(env, f, wechatsim.Identity{OpenID: "o-cut", UnionID: "u-cut"}).Expect(t, 500, "INTERNAL")
-	holder := env.Holder(store.OpenIDIdentity("o-cut"))
-	if holder == nil {
-		t.Fatal("no claim left to repair")
+	login(env, f, wechatsim.Identity{OpenID: "o-cut", UnionID: "u-cut"}).Expect(t, 503, "SERVICE_UNAVAILABLE")
+	cut := env.Holder(functest.OpenID("o-cut"))
+	if cut == nil {
+		t.Fatal("no claim left to settle")
 	}
 	env.Clock.Advance(time.Minute)
 	a := login(env, f, wechatsim.Identity{OpenID: "o-cut", UnionID: "u-cut"}).Expect(t, 200, "OK")
-	u := env.User(*holder)
-	if a.Str("user.id") != holder.Hex() || !u.HasWeChat() || u.WeChat.UnionID != "u-cut" {
+	id, _ := bson.ObjectIDFromHex(a.Str("user.id"))
+	u := env.User(id)
+	if id == *cut || a.Get("isNewUser") != true || !u.HasWeChat() || u.UnionID() != "u-cut" {
 		t.Fatalf("next login: %s, stored %+v", a.Raw, u)
+	}
+	if !env.User(*cut).IsDeleted() {
+		t.Fatal("the creation cut short was not sealed: it could still be completed")
 	}
 }

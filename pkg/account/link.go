@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/wxauth/scf-auth/pkg/apierror"
 	"github.com/wxauth/scf-auth/pkg/logging"
 	"github.com/wxauth/scf-auth/pkg/phone"
@@ -16,107 +14,93 @@ import (
 // linking: the caller looks again.
 var errChanged = errors.New("account: changed meanwhile")
 
-// bind links ids, all of one kind (a phone, or a WeChat user's openid and
-// unionid) and free as last looked, to the account u: it claims them, then
-// adds them to the account in one conditional update, which for a phone
-// also replaces the phone u had (the old claim is then released). Until
-// that update the account keeps what it had; from it on, it has the new;
-// and no other account can take either in between.
-func (r *Resolver) bind(ctx context.Context, u *store.User, ids []store.Identity) (*store.User, error) {
-	now := r.now()
-	var claimed []store.Identity
-	for _, id := range ids {
-		err := r.store.Claim(ctx, id, u.ID, now)
-		if errors.Is(err, store.ErrDuplicate) {
-			// Ours already, from a link of this account cut short?
-			if c, cerr := r.store.ClaimOf(ctx, id); cerr == nil && c.UserID == u.ID {
-				continue
-			}
-		}
-		if err != nil {
-			r.releaseAll(ctx, claimed, u.ID)
-			if errors.Is(err, store.ErrDuplicate) {
-				return nil, errChanged
-			}
-			return nil, err
-		}
-		claimed = append(claimed, id)
+// link binds ids (free, or u's own, as last looked) to the account u and
+// logs into it; nil when the identities or the account changed meanwhile,
+// and the caller looks again. A disabled account is not changed.
+func (r *Resolver) link(ctx context.Context, u *store.User, ids []store.Identity, ns *NewSession) (*store.User, error) {
+	if u.IsDisabled() {
+		return nil, apierror.Disabled()
 	}
-	want := *u
-	for _, id := range ids {
-		setIdentity(&want, id)
-	}
-	var updated *store.User
-	var err error
-	if ids[0].Kind() == "phone" {
-		updated, err = r.store.SetPhone(ctx, u.ID, want.CountryCode, want.Phone, u.Phone, now)
-	} else {
-		updated, err = r.store.SetWeChat(ctx, u.ID, *want.WeChat, now)
+	linked, err := r.bind(ctx, u, ids, false)
+	if errors.Is(err, errChanged) {
+		return nil, nil
 	}
 	if err != nil {
-		// Refused (the account changed) or failed without our knowing
+		return nil, err
+	}
+	return r.attach(ctx, linked.ID, held(linked, ids), ns)
+}
+
+// bind adds ids to the account u, in place of its phone when replacePhone:
+// it stamps their claims under a fresh lease, then changes the account in
+// one conditional update that records the lease, then releases the claim
+// of the number replaced, naming the lease u recorded for it. Until the
+// update the account keeps what it had; from it on, it has the new; and no
+// other account can take either in between.
+func (r *Resolver) bind(ctx context.Context, u *store.User, ids []store.Identity, replacePhone bool) (*store.User, error) {
+	if len(ids) == 0 {
+		return u, nil
+	}
+	lease := store.NewLease()
+	if err := r.stamp(ctx, u, lease, ids); err != nil {
+		return nil, err
+	}
+	change := store.Change{Add: map[store.Identity]string{}}
+	for _, id := range ids {
+		change.Add[id] = lease
+	}
+	old := store.PhoneIdentity(u.CountryCode, u.Phone)
+	if replacePhone {
+		change.Remove, change.Rev = []store.Identity{old}, u.Rev
+	}
+	updated, err := r.store.ChangeIdentities(ctx, u.ID, change, r.now())
+	if err != nil {
+		// Refused (the account changed), or failed without our knowing
 		// whether it applied: the account as it is now decides.
-		var lerr error
-		if updated, lerr = r.afterFailedBind(ctx, u.ID, ids, claimed); updated == nil {
-			if errors.Is(err, store.ErrConflict) {
-				return nil, lerr
-			}
+		if updated, err = r.afterFailedBind(ctx, u, lease, ids, err); err != nil {
 			return nil, err
 		}
 	}
-	if old := store.PhoneIdentity(u.CountryCode, u.Phone); ids[0].Kind() == "phone" && u.HasPhone() && !updated.Holds(old) {
-		r.releaseAll(ctx, []store.Identity{old}, u.ID)
+	if replacePhone && !updated.Holds(old) {
+		r.releaseListed(ctx, u, old)
 	}
 	return updated, nil
 }
 
-// afterFailedBind is what a bind does when its update of the account was
-// refused or failed. A concurrent bind of the same identities to the same
-// account may be why: it found them claimed for the account, went on with
-// those claims, and won; or the update applied and only its answer was
-// lost. So the claims this bind made are released only if the account does
-// not list them now, and when it lists all of ids the bind is done: the
-// account is returned. Otherwise nil and errChanged (look again), or the
-// error that kept it from reading the account (the claims then stay, for
-// the next request that meets them to settle).
-func (r *Resolver) afterFailedBind(ctx context.Context, id bson.ObjectID, ids, claimed []store.Identity) (*store.User, error) {
-	fresh, err := r.store.UserByID(ctx, id)
+// afterFailedBind reads the account after its update failed. If it lists
+// ids, the bind is done: the update applied and only its answer was lost,
+// or a bind of the same identities to the same account raced this one and
+// won, and the claims this bind re-stamped are handed back to the lease
+// the account recorded. Otherwise the claims this bind stamped are
+// released and the caller looks again (errChanged), or, if the account
+// could not be read, they stay for the next request to settle.
+func (r *Resolver) afterFailedBind(ctx context.Context, u *store.User, lease string, ids []store.Identity, cause error) (*store.User, error) {
+	fresh, err := r.store.UserByID(ctx, u.ID)
 	if err != nil && !errors.Is(err, store.ErrUserNotFound) {
-		return nil, err
+		return nil, cause
 	}
 	live := err == nil && !fresh.IsDeleted()
-	var unlisted []store.Identity
-	for _, c := range claimed {
-		if !live || !fresh.Holds(c) {
-			unlisted = append(unlisted, c)
+	for _, id := range ids {
+		recorded, listed := "", false
+		if live {
+			recorded, listed = fresh.LeaseOf(id)
+		}
+		switch {
+		case !listed:
+			r.release(ctx, u.ID, lease, id)
+		case recorded != lease:
+			if _, err := r.store.Restamp(ctx, id, u.ID, lease, recorded, r.now()); err != nil {
+				logging.FromContext(ctx).Warn("claim not handed back", "userId", u.ID.Hex(), "cause", err.Error())
+			}
 		}
 	}
-	r.releaseAll(ctx, unlisted, id)
 	if live && holdsAll(fresh, ids) {
 		return fresh, nil
 	}
-	return nil, errChanged
-}
-
-func holdsAll(u *store.User, ids []store.Identity) bool {
-	for _, id := range ids {
-		if !u.Holds(id) {
-			return false
-		}
+	if errors.Is(cause, store.ErrConflict) {
+		return nil, errChanged
 	}
-	return true
-}
-
-// othersOf leaves out of hs the claims of u itself: a claim of u that u
-// does not list is a link of u cut short, which linking it again finishes.
-func othersOf(hs map[store.Identity]holding, u *store.User) map[store.Identity]holding {
-	out := make(map[store.Identity]holding, len(hs))
-	for id, h := range hs {
-		if h.claim == nil || h.claim.UserID != u.ID {
-			out[id] = h
-		}
-	}
-	return out
+	return nil, cause
 }
 
 // reload reads the account again after it changed under a request.
@@ -132,12 +116,12 @@ func (r *Resolver) reload(ctx context.Context, u *store.User) (*store.User, erro
 // its number (换绑). A number held by another account is ACCOUNT_CONFLICT.
 func (r *Resolver) LinkPhone(ctx context.Context, u *store.User, number string) (*store.User, error) {
 	p := store.PhoneIdentity(phone.CountryCode, number)
-	look := r.looker(nil, p)
+	look := r.look(nil, p)
 	for {
 		if u.Holds(p) {
 			return u, nil
 		}
-		look.mine = u
+		look.mine = u.ID
 		hs, err := look.next(ctx)
 		if err != nil {
 			return nil, err
@@ -145,8 +129,7 @@ func (r *Resolver) LinkPhone(ctx context.Context, u *store.User, number string) 
 		if holder := hs[p].holder(); holder != nil && holder.ID != u.ID {
 			return nil, apierror.Conflict("phone")
 		}
-		old := u.Phone
-		linked, err := r.bind(ctx, u, []store.Identity{p})
+		linked, err := r.bind(ctx, u, []store.Identity{p}, u.HasPhone())
 		if errors.Is(err, errChanged) {
 			if u, err = r.reload(ctx, u); err != nil {
 				return nil, err
@@ -157,8 +140,8 @@ func (r *Resolver) LinkPhone(ctx context.Context, u *store.User, number string) 
 			return nil, err
 		}
 		log := logging.FromContext(ctx)
-		if old != "" {
-			log.Info("phone changed", "userId", u.ID.Hex(), "from", phone.Mask(old), "to", phone.Mask(number))
+		if u.HasPhone() {
+			log.Info("phone changed", "userId", u.ID.Hex(), "from", phone.Mask(u.Phone), "to", phone.Mask(number))
 		} else {
 			log.Info("phone linked", "userId", u.ID.Hex(), "phone", phone.Mask(number))
 		}
@@ -167,26 +150,28 @@ func (r *Resolver) LinkPhone(ctx context.Context, u *store.User, number string) 
 }
 
 // LinkWeChat binds a WeChat user to the account u. ACCOUNT_CONFLICT when
-// the WeChat user belongs to another account, or u has another one.
-func (r *Resolver) LinkWeChat(ctx context.Context, u *store.User, wx store.WeChat) (*store.User, error) {
-	ids := wechatIDs(wx)
-	look := r.looker(nil, ids...)
+// the WeChat user belongs to another account, or u has another one (another
+// openid in that app, another unionid).
+func (r *Resolver) LinkWeChat(ctx context.Context, u *store.User, wx store.WeChatUser) (*store.User, error) {
+	look := r.look(nil, wx.Identities()...)
 	for {
 		switch {
-		case u.Holds(store.OpenIDIdentity(wx.OpenID)):
-			return r.completeUnionID(ctx, u, wx)
-		case u.HasWeChat():
+		case !canTake(u, wx):
 			return nil, apierror.Conflict("wechat")
+		case u.Holds(store.OpenIDIdentity(wx.AppID, wx.OpenID)):
+			return r.complete(ctx, u, wx), nil
 		}
-		look.mine = u
+		look.mine = u.ID
 		hs, err := look.next(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if holder := weChatHolder(hs, wx); holder != nil && holder.ID != u.ID {
-			return nil, apierror.Conflict("wechat")
+		for _, h := range hs {
+			if holder := h.holder(); holder != nil && holder.ID != u.ID {
+				return nil, apierror.Conflict("wechat")
+			}
 		}
-		linked, err := r.bind(ctx, u, ids)
+		linked, err := r.bind(ctx, u, missing(u, wx, hs), false)
 		if errors.Is(err, errChanged) {
 			if u, err = r.reload(ctx, u); err != nil {
 				return nil, err
@@ -194,80 +179,67 @@ func (r *Resolver) LinkWeChat(ctx context.Context, u *store.User, wx store.WeCha
 			continue
 		}
 		if err == nil {
-			logging.FromContext(ctx).Info("WeChat linked", "userId", u.ID.Hex())
+			logging.FromContext(ctx).Info("WeChat linked", "userId", u.ID.Hex(), "appId", wx.AppID)
 		}
 		return linked, err
 	}
 }
 
-// unlinking is one of the two ways to log in, as an unlink sees it.
-type unlinking struct {
-	what string
-	// has and other report whether the account has this way and the other.
-	has, other func(*store.User) bool
-	// ids are the identities this way holds.
-	ids func(*store.User) []store.Identity
-	// remove takes it from the account, if the other is still there.
-	remove func(context.Context, *store.User) (*store.User, error)
-}
-
 // UnlinkPhone removes the account's phone number; LAST_IDENTITY when it
 // has no WeChat identity to log in with.
 func (r *Resolver) UnlinkPhone(ctx context.Context, u *store.User) (*store.User, error) {
-	return r.unlink(ctx, u, unlinking{
-		what: "phone", has: (*store.User).HasPhone, other: (*store.User).HasWeChat,
-		ids: func(u *store.User) []store.Identity {
-			return []store.Identity{store.PhoneIdentity(u.CountryCode, u.Phone)}
-		},
-		remove: func(ctx context.Context, u *store.User) (*store.User, error) {
-			return r.store.RemovePhone(ctx, u.ID, u.Phone, r.now())
-		},
-	})
+	return r.unlink(ctx, u, "phone", (*store.User).HasWeChat)
 }
 
-// UnlinkWeChat removes the account's WeChat identity; LAST_IDENTITY when it
-// has no phone number to log in with.
+// UnlinkWeChat removes every WeChat identity of the account (each app's
+// openid and the unionid); LAST_IDENTITY when it has no phone number to
+// log in with.
 func (r *Resolver) UnlinkWeChat(ctx context.Context, u *store.User) (*store.User, error) {
-	return r.unlink(ctx, u, unlinking{
-		what: "WeChat", has: (*store.User).HasWeChat, other: (*store.User).HasPhone,
-		ids: func(u *store.User) []store.Identity { return wechatIDs(*u.WeChat) },
-		remove: func(ctx context.Context, u *store.User) (*store.User, error) {
-			return r.store.RemoveWeChat(ctx, u.ID, u.WeChat.OpenID, r.now())
-		},
-	})
+	return r.unlink(ctx, u, "WeChat", (*store.User).HasPhone)
 }
 
-// unlink removes one way to log in from the account, in one conditional
-// update that requires the other way to be there: of a concurrent unlink
-// of both, exactly one succeeds. Then it releases the claims, which frees
-// them at once.
-func (r *Resolver) unlink(ctx context.Context, u *store.User, way unlinking) (*store.User, error) {
+// unlink removes one way to log in (the phone, or WeChat) from the
+// account, in one update conditional on the account's identities being as
+// read, with the other way among them: of a concurrent unlink of both,
+// exactly one succeeds. Then it releases the claims, naming the leases
+// the account recorded, which frees them at once.
+func (r *Resolver) unlink(ctx context.Context, u *store.User, way string, other func(*store.User) bool) (*store.User, error) {
 	for attempt := 0; attempt < 3; attempt++ {
+		var ids []store.Identity
+		for _, id := range u.Identities() {
+			if (id.Kind() == "phone") == (way == "phone") {
+				ids = append(ids, id)
+			}
+		}
 		switch {
-		case !way.has(u):
+		case len(ids) == 0:
 			return u, nil
-		case !way.other(u):
+		case !other(u):
 			return nil, apierror.NoOtherIdentity()
 		}
-		updated, err := way.remove(ctx, u)
-		if errors.Is(err, store.ErrConflict) {
-			if u, err = r.reload(ctx, u); err != nil {
+		updated, err := r.store.ChangeIdentities(ctx, u.ID, store.Change{Remove: ids, Rev: u.Rev}, r.now())
+		if err != nil {
+			fresh, rerr := r.reload(ctx, u)
+			switch {
+			case rerr != nil:
+				return nil, rerr
+			case errors.Is(err, store.ErrConflict):
+				u = fresh
+				continue
+			case len(held(fresh, ids)) > 0:
 				return nil, err
 			}
-			continue
+			updated = fresh // it applied; only its answer was lost
 		}
-		if err != nil {
-			return nil, err
-		}
-		r.releaseAll(ctx, way.ids(u), u.ID)
+		r.releaseListed(ctx, u, ids...)
 		attrs := []any{"userId", u.ID.Hex()}
-		if u.HasPhone() && way.what == "phone" {
+		if way == "phone" {
 			attrs = append(attrs, "phone", phone.Mask(u.Phone))
 		}
-		logging.FromContext(ctx).Info(way.what+" unlinked", attrs...)
+		logging.FromContext(ctx).Info(way+" unlinked", attrs...)
 		return updated, nil
 	}
-	return nil, apierror.Bug(errRaceLost)
+	return nil, apierror.Unavailable(errRaceLost)
 }
 
 // Delete deletes the account u: it becomes a tombstone (its profile and
@@ -276,30 +248,25 @@ func (r *Resolver) unlink(ctx context.Context, u *store.User, way unlinking) (*s
 // delete itself.
 func (r *Resolver) Delete(ctx context.Context, u *store.User) error {
 	gone, err := r.store.DeleteUser(ctx, u.ID, r.now())
-	if errors.Is(err, store.ErrConflict) {
-		fresh, err := r.reload(ctx, u)
-		if err != nil {
+	if err != nil {
+		fresh, rerr := r.store.UserByID(ctx, u.ID)
+		switch {
+		case rerr != nil && !errors.Is(rerr, store.ErrUserNotFound):
+			return err
+		case rerr == nil && fresh.IsDisabled():
+			return apierror.Disabled()
+		case rerr == nil && !fresh.IsDeleted():
+			if errors.Is(err, store.ErrConflict) {
+				return apierror.Bug(errors.New("account could not be deleted, yet it is there and enabled"))
+			}
 			return err
 		}
-		if fresh.IsDisabled() {
-			return apierror.Disabled()
-		}
-		return apierror.Bug(errors.New("account could not be deleted, yet it is there and enabled"))
+		// Deleted: by this request, whose answer was lost, or by another.
+		// Claims naming a tombstone are released by whoever meets them;
+		// these are the ones u listed.
+		gone = u
 	}
-	if err != nil {
-		return err
-	}
-	r.releaseAll(ctx, gone.Identities(), gone.ID)
+	r.releaseListed(ctx, gone, gone.Identities()...)
 	logging.FromContext(ctx).Info("account deleted", "userId", gone.ID.Hex())
 	return nil
-}
-
-// HolderOfWeChat is the live account of a WeChat user (a wx.cloud caller),
-// settling what an interrupted request left on the way; nil when none.
-func (r *Resolver) HolderOfWeChat(ctx context.Context, wx store.WeChat) (*store.User, error) {
-	hs, err := r.looker(nil, wechatIDs(wx)...).next(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return weChatHolder(hs, wx), nil
 }

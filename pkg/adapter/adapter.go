@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"time"
 
@@ -29,8 +28,9 @@ type Function struct {
 	Routes []Route
 	// DefaultAction is the action of a direct invocation that names none.
 	DefaultAction string
-	// WeChatAppID is WECHAT_APPID: direct invocations whose userInfo.appId
-	// equals it are trusted. Empty trusts no userInfo.
+	// WeChatAppID is WECHAT_APPID: the wx.cloud caller of a direct
+	// invocation (from its context or userInfo) is trusted when its app is
+	// this one. Empty trusts no caller.
 	WeChatAppID string
 	Logger      *slog.Logger
 	Now         func() time.Time
@@ -123,22 +123,22 @@ func (f *Function) call(ctx context.Context, req *Request) (data any, err error)
 // even when the event is refused, so that the answer and the log carry one.
 func (f *Function) parse(ctx context.Context, payload []byte) (*Request, *httpEvent, error) {
 	req := &Request{Kind: Direct, Fields: Fields{}}
-	ev, err := f.parseEvent(req, payload)
+	ev, err := f.parseEvent(req, payload, invocationContext(ctx))
 	req.RequestID = requestID(ctx, ev)
 	return req, ev, err
 }
 
-// parseEvent fills req from the event and returns the HTTP event, or nil
-// for a direct invocation.
-func (f *Function) parseEvent(req *Request, payload []byte) (*httpEvent, error) {
+// parseEvent fills req from the event and the invocation's wx.cloud
+// context, and returns the HTTP event, or nil for a direct invocation.
+func (f *Function) parseEvent(req *Request, payload []byte, wx wxContext) (*httpEvent, error) {
 	top, err := parseObject(payload)
 	switch {
 	case err != nil && len(payload) > MaxBody:
 		return nil, apierror.TooLarge(MaxBody)
 	case err != nil:
 		return nil, err
-	case !isHTTPEvent(top):
-		return nil, f.parseDirect(req, top, len(payload))
+	case !isHTTPEvent(top, wx):
+		return nil, f.parseDirect(req, top, len(payload), wx)
 	}
 	ev, err := decodeHTTPEvent(payload)
 	if err != nil {
@@ -148,7 +148,7 @@ func (f *Function) parseEvent(req *Request, payload []byte) (*httpEvent, error) 
 	req.Method = ev.HTTPMethod
 	req.Path = normalizePath(ev.Path)
 	req.Headers = ev.Headers
-	req.ClientIP = ev.clientIP()
+	req.setClientAddr(ev.clientIP())
 	req.AccessToken = bearer(ev.Headers)
 	return ev, f.parseHTTPBody(req, ev)
 }
@@ -175,7 +175,10 @@ func (f *Function) parseHTTPBody(req *Request, ev *httpEvent) error {
 	return nil
 }
 
-func (f *Function) parseDirect(req *Request, top Fields, size int) error {
+// parseDirect fills req from a direct invocation: its fields, action and
+// token, and the wx.cloud caller the platform vouches for, whose
+// WX_CLIENTIP is then the client address.
+func (f *Function) parseDirect(req *Request, top Fields, size int, wx wxContext) error {
 	if size > MaxBody {
 		return apierror.TooLarge(MaxBody)
 	}
@@ -189,61 +192,13 @@ func (f *Function) parseDirect(req *Request, top Fields, size int) error {
 		action = f.DefaultAction
 	}
 	req.action = action
-	if info != nil && f.WeChatAppID != "" && info.AppID == f.WeChatAppID && info.OpenID != "" {
-		req.Caller = &Caller{AppID: info.AppID, OpenID: info.OpenID}
+	if req.Caller, err = callerOf(wx, info, f.WeChatAppID); err != nil {
+		return err
+	}
+	if req.Caller != nil {
+		req.setClientAddr(wx.clientIP)
 	}
 	return nil
-}
-
-// route finds the route of a request: by path and method for HTTP, by
-// action for direct invocations.
-func (f *Function) route(req *Request) (Route, error) {
-	if req.Kind == Direct {
-		action := req.action
-		var actions []string
-		for _, r := range f.Routes {
-			if r.Action == "" {
-				continue
-			}
-			if r.Action == action {
-				return r, nil
-			}
-			actions = append(actions, r.Action)
-		}
-		if action == "" {
-			return Route{}, apierror.BadField(memberAction, "is required: one of "+strings.Join(actions, ", "))
-		}
-		return Route{}, apierror.BadField(memberAction, "must be one of "+strings.Join(actions, ", "))
-	}
-	allowed := f.methodsFor(req.Path)
-	if len(allowed) == 0 {
-		return Route{}, apierror.RouteNotFound()
-	}
-	for _, r := range f.Routes {
-		if matches(req.Path, r.Path) && r.Method == req.Method {
-			return r, nil
-		}
-	}
-	return Route{}, apierror.WrongMethod(allowed)
-}
-
-func (f *Function) methodsFor(path string) []string {
-	var methods []string
-	for _, r := range f.Routes {
-		if matches(path, r.Path) {
-			methods = append(methods, r.Method)
-		}
-	}
-	sort.Strings(methods)
-	return methods
-}
-
-// matches reports whether a request path is the route, possibly below a
-// base path that a custom domain or an API Gateway service adds in front
-// (/api/send-sms, /release/send-sms). Routes start with a slash, so the
-// base path always ends at a segment boundary.
-func matches(path, route string) bool {
-	return path == route || strings.HasSuffix(path, route)
 }
 
 func (f *Function) logRequest(logger *slog.Logger, req *Request, status int, code apierror.Code, apiErr *apierror.Error, received time.Time, roundTrips int) {

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"net"
 	"sort"
 	"strings"
 
@@ -61,14 +60,16 @@ const (
 
 // isHTTPEvent reports whether a top-level event object came from HTTP
 // (API Gateway or a function URL). A wx.cloud call is a direct invocation
-// whatever its data holds: the platform adds userInfo (and CloudBase
-// tcbContext) to it, which no HTTP event has, so a caller cannot pass its
-// call off as an HTTP request with an address of its choosing.
-func isHTTPEvent(top Fields) bool {
+// whatever its data holds: the platform names its caller in the
+// invocation's context, or on older platforms adds userInfo (and
+// CloudBase tcbContext) to the event, none of which an HTTP event has, so
+// a caller cannot pass its call off as an HTTP request with an address of
+// its choosing.
+func isHTTPEvent(top Fields, wx wxContext) bool {
 	_, method := top["httpMethod"]
 	_, user := top[memberUserInfo]
 	_, tcb := top[memberTCBContext]
-	return method && !user && !tcb
+	return method && !user && !tcb && !wx.namesCaller()
 }
 
 func decodeHTTPEvent(payload []byte) (*httpEvent, error) {
@@ -134,22 +135,15 @@ func (ev *httpEvent) body() ([]byte, error) {
 	return b, nil
 }
 
-// clientIP is the address the platform saw: API Gateway's
-// requestContext.sourceIp, or for a function URL its x-scf-remote-addr
-// header. Never a header a client can set through API Gateway, and never
-// X-Forwarded-For.
+// clientIP is the address the platform saw, as it reported it: API
+// Gateway's requestContext.sourceIp, or for a function URL its
+// x-scf-remote-addr header. Never a header a client can set through API
+// Gateway, and never X-Forwarded-For.
 func (ev *httpEvent) clientIP() string {
-	var ip string
 	if ev.RequestContext != nil {
-		ip = ev.RequestContext.SourceIP
-	} else {
-		ip = ev.Headers["x-scf-remote-addr"]
+		return ev.RequestContext.SourceIP
 	}
-	ip = strings.TrimSpace(ip)
-	if host, _, err := net.SplitHostPort(ip); err == nil {
-		ip = host
-	}
-	return ip
+	return ev.Headers["x-scf-remote-addr"]
 }
 
 // bearer extracts the token of an "Authorization: Bearer <token>" header.

@@ -1,6 +1,9 @@
 package adapter
 
-import "context"
+import (
+	"context"
+	"net/netip"
+)
 
 // Kind is the kind of event a request arrived as.
 type Kind string
@@ -27,17 +30,23 @@ type Request struct {
 	// Fields are the body's members (for direct invocations, the event's
 	// members other than action, accessToken and userInfo).
 	Fields Fields
-	// ClientIP is the platform-reported address: requestContext.sourceIp of
-	// an API Gateway event, the x-scf-remote-addr header of a function URL
-	// event, empty for direct invocations. Never X-Forwarded-For.
+	// ClientIP is the address the platform reported, parsed and written
+	// out again ("203.0.113.7", "2001:db8::1"; an IPv4-mapped address as
+	// its IPv4 address): requestContext.sourceIp of an API Gateway event,
+	// the x-scf-remote-addr header of a function URL event, WX_CLIENTIP of
+	// a trusted wx.cloud caller. Empty when there is none or it does not
+	// parse. Never X-Forwarded-For. Limits count by ClientKey.
 	ClientIP string
 	// AccessToken is the bearer token of the Authorization header, or the
 	// accessToken member of a direct invocation.
 	AccessToken string
-	// Caller is the wx.cloud user the platform vouches for; nil unless this
-	// is a direct invocation whose userInfo.appId equals WECHAT_APPID.
+	// Caller is the wx.cloud user the platform vouches for (API.md §1):
+	// from the invocation's context or the legacy userInfo member, nil
+	// unless this is a direct invocation whose app id is WECHAT_APPID.
 	Caller *Caller
 
+	// clientAddr is ClientIP before it was written out; invalid when none.
+	clientAddr netip.Addr
 	// action is the direct invocation's action, until routing.
 	action string
 }
@@ -46,6 +55,9 @@ type Request struct {
 type Caller struct {
 	AppID  string
 	OpenID string
+	// UnionID is WX_UNIONID: set when the app is bound to an open-platform
+	// account, and then the same for the user in all of its apps.
+	UnionID string
 }
 
 // CallerOpenID is the openid of the wx.cloud caller, or "" when the

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -100,6 +101,10 @@ func load(name string, opts Options) (*Deps, error) {
 	}
 	logger := logging.New(opts.Stdout, cfg.LogLevel, name)
 	st, err := store.Connect(cfg.MongoURI, cfg.MongoDatabase, "scf-auth/"+name)
+	var weak *store.WeakURIError
+	if errors.As(err, &weak) {
+		return nil, &config.Error{Var: "MONGODB_URI", Reason: weak.Error()}
+	}
 	if err != nil {
 		// The driver's message may quote the URI, password included: not logged.
 		return nil, &config.Error{Var: "MONGODB_URI", Reason: "is not a valid connection string (check scheme, hosts, options and escaping)"}

@@ -185,7 +185,7 @@ func (a *Authenticator) authenticate(ctx context.Context, event []byte, withSess
 		}
 		return p, nil
 	case req.Caller != nil:
-		p := &Principal{WeChat: &WeChatCaller{AppID: req.Caller.AppID, OpenID: req.Caller.OpenID}}
+		p := &Principal{WeChat: &WeChatCaller{AppID: req.Caller.AppID, OpenID: req.Caller.OpenID, UnionID: req.Caller.UnionID}}
 		if !withSession {
 			return p, nil
 		}

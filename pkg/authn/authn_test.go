@@ -250,7 +250,7 @@ func TestRefusals(t *testing.T) {
 
 func TestTrustedWeChatCaller(t *testing.T) {
 	l := newLogin(t)
-	acct := l.env.SignUp(func(u *store.User) { u.WeChat = &store.WeChat{OpenID: "o-caller"} })
+	acct := l.env.SignUp(func(u *store.User) { u.WeChat = functest.WeChatOf("o-caller", "") })
 	a := l.authenticator(t)
 	event := marshal(t, map[string]any{"action": "list", "userInfo": map[string]any{"appId": functest.AppID, "openId": "o-caller"}})
 

@@ -50,6 +50,10 @@ type Config struct {
 	SMSPhoneHourlyLimit int
 	SMSPhoneDailyLimit  int
 	SMSIPHourlyLimit    int
+	// SMSDirectHourlyLimit caps the sends of direct invocations with no
+	// trusted caller (the Invoke API from the team's own servers), which
+	// share one counter.
+	SMSDirectHourlyLimit int
 	// SMSGlobalHourlyLimit caps the deployment's sends per rolling hour;
 	// 0 means no cap.
 	SMSGlobalHourlyLimit int
@@ -127,6 +131,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		SMSPhoneHourlyLimit: r.integer("SMS_PHONE_HOURLY_LIMIT", 5, 1, 10000),
 		SMSPhoneDailyLimit:  r.integer("SMS_PHONE_DAILY_LIMIT", 10, 1, 100000),
 		SMSIPHourlyLimit:    r.integer("SMS_IP_HOURLY_LIMIT", 30, 1, 1000000),
+
+		SMSDirectHourlyLimit: r.integer("SMS_DIRECT_HOURLY_LIMIT", 300, 1, 1000000),
 
 		SMSGlobalHourlyLimit: r.integer("SMS_GLOBAL_HOURLY_LIMIT", 1000, 0, 1000000000),
 

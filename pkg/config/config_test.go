@@ -34,7 +34,7 @@ func TestDefaults(t *testing.T) {
 		c.SMSProvider != "tencent" || c.SMSRegion != "ap-guangzhou" || c.SMSEndpoint != "sms.tencentcloudapi.com" ||
 		strings.Join(c.SMSTemplateParams, ",") != "code" || c.SMSCodeTTL != 5*time.Minute ||
 		c.SMSCooldown != time.Minute || c.SMSMaxAttempts != 5 || c.SMSPhoneHourlyLimit != 5 ||
-		c.SMSPhoneDailyLimit != 10 || c.SMSIPHourlyLimit != 30 || c.RefreshReuseGrace != 3*time.Second {
+		c.SMSPhoneDailyLimit != 10 || c.SMSIPHourlyLimit != 30 || c.SMSDirectHourlyLimit != 300 || c.RefreshReuseGrace != 3*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -117,6 +117,20 @@ func TestSigningKeys(t *testing.T) {
 				t.Fatalf("the error quotes the key: %v", err)
 			}
 		})
+	}
+}
+
+func TestDirectHourlyLimit(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"SMS_DIRECT_HOURLY_LIMIT": "50"}))
+	if err != nil || c.SMSDirectHourlyLimit != 50 {
+		t.Fatalf("got %v, %v", c, err)
+	}
+	for _, bad := range []string{"0", "-1", "many"} {
+		_, err := config.Load(env(map[string]string{"SMS_DIRECT_HOURLY_LIMIT": bad}))
+		var ce *config.Error
+		if !errors.As(err, &ce) || ce.Var != "SMS_DIRECT_HOURLY_LIMIT" {
+			t.Fatalf("%q: got %v, want an error naming SMS_DIRECT_HOURLY_LIMIT", bad, err)
+		}
 	}
 }
 

@@ -7,8 +7,11 @@
 // (front.go) that runs write commands one at a time, so that each write to
 // a document is atomic; and each collection gets an index that lookups by
 // _id actually use (idindex.go), so that they cost the same however large
-// the collection grows. Tests can also ask the front to fail a chosen
-// write, to see what a crash between two writes leaves behind.
+// the collection grows. The front also answers a duplicate key with
+// MongoDB's code 11000 where FerretDB does not. Tests can ask the front to
+// fail a chosen write, to apply it and lose its reply, to delay writes, or
+// to do any of these at random, to see what the store makes of a database
+// that fails as real ones do.
 package embeddeddb
 
 import (
@@ -83,11 +86,34 @@ func Start(dir string, logger *slog.Logger) (*Server, error) {
 }
 
 // FailNextWrite makes the next write command (insert, update, delete or
-// findAndModify) in database db that match accepts fail with an error, as
-// if the server had gone away in the middle of a request. match gets the
-// command's name and collection.
+// findAndModify) in database db that match accepts fail: the connection
+// drops before the write reaches the server, as if it had gone away in the
+// middle of a request. match gets the command's name and collection.
 func (s *Server) FailNextWrite(db string, match func(command, collection string) bool) {
-	s.front.failNext(db, match)
+	s.front.addFault(db, failBefore, match)
+}
+
+// LoseNextReply lets the next write command in database db that match
+// accepts apply, then drops the connection before its reply reaches the
+// client: the client cannot tell whether it applied, as after a timeout or
+// a failover.
+func (s *Server) LoseNextReply(db string, match func(command, collection string) bool) {
+	s.front.addFault(db, loseReply, match)
+}
+
+// DuplicateKeyNextWrite answers the next write command in database db that
+// match accepts with a duplicate-key error, without applying it, as MongoDB
+// before 4.2 and sharded clusters may answer one of two upserts racing to
+// insert one new _id.
+func (s *Server) DuplicateKeyNextWrite(db string, match func(command, collection string) bool) {
+	s.front.addFault(db, duplicateBefore, match)
+}
+
+// SetRandomFaults injects faults drawn from rf into every later write
+// command of database db; the zero RandomFaults stops them. It returns how
+// many faults were injected under the settings it replaces.
+func (s *Server) SetRandomFaults(db string, rf RandomFaults) FaultCounts {
+	return s.front.setRandomFaults(db, rf)
 }
 
 // HoldNextWrite parks the next write command in database db that match

@@ -141,9 +141,8 @@ func TestFailNextWrite(t *testing.T) {
 	ctx := t.Context()
 	server.FailNextWrite(c.Database().Name(), func(command, coll string) bool { return command == "insert" && coll == "docs" })
 	_, err := c.InsertOne(ctx, bson.D{{Key: "_id", Value: "a"}})
-	var ce mongo.CommandError
-	if !errors.As(err, &ce) {
-		t.Fatalf("injected fault answered %v, want a command error", err)
+	if !mongo.IsNetworkError(err) {
+		t.Fatalf("injected fault answered %v, want a network error", err)
 	}
 	if _, err := c.InsertOne(ctx, bson.D{{Key: "_id", Value: "a"}}); err != nil {
 		t.Fatalf("the fault outlived one write: %v", err)
@@ -176,5 +175,83 @@ func TestLookupsByIDUseAnIndex(t *testing.T) {
 	}
 	if !strings.Contains(plan, "USING INDEX") {
 		t.Fatalf("a lookup by _id reads the whole table: %s", plan)
+	}
+}
+
+func TestLoseNextReplyAppliesTheWrite(t *testing.T) {
+	c := collection(t)
+	ctx := t.Context()
+	server.LoseNextReply(c.Database().Name(), func(command, coll string) bool { return command == "insert" && coll == "docs" })
+	_, err := c.InsertOne(ctx, bson.D{{Key: "_id", Value: "a"}})
+	if !mongo.IsNetworkError(err) {
+		t.Fatalf("a lost reply answered %v, want a network error", err)
+	}
+	if n, _ := c.CountDocuments(ctx, bson.D{{Key: "_id", Value: "a"}}); n != 1 {
+		t.Fatalf("the write whose reply was lost did not apply")
+	}
+	if _, err := c.InsertOne(ctx, bson.D{{Key: "_id", Value: "b"}}); err != nil {
+		t.Fatalf("the fault outlived one write: %v", err)
+	}
+}
+
+func TestRandomFaults(t *testing.T) {
+	c := collection(t)
+	ctx := t.Context()
+	db := c.Database().Name()
+	// Each lost reply costs the driver about half a second to find the
+	// server again, as after a real dropped connection: few of them.
+	const writes = 60
+	server.SetRandomFaults(db, embeddeddb.RandomFaults{Seed: 7, FailBefore: 0.08, LoseReply: 0.08, Delay: 0.5, MaxDelay: time.Millisecond})
+	var failed, lost int
+	for i := 0; i < writes; i++ {
+		_, err := c.InsertOne(ctx, bson.D{{Key: "_id", Value: i}})
+		if err != nil && !mongo.IsNetworkError(err) {
+			t.Fatalf("a fault answered %v, want a network error", err)
+		}
+		if n, _ := c.CountDocuments(ctx, bson.D{{Key: "_id", Value: i}}); n == 0 && err != nil {
+			failed++
+		} else if err != nil {
+			lost++
+		}
+	}
+	counts := server.SetRandomFaults(db, embeddeddb.RandomFaults{})
+	if counts.Writes != writes || counts.FailedBefore != failed || counts.RepliesLost != lost || counts.Delayed == 0 {
+		t.Fatalf("counts %+v; the client saw %d failed, %d lost", counts, failed, lost)
+	}
+	if failed == 0 || lost == 0 {
+		t.Fatalf("%d failed and %d lost of %d writes", failed, lost, writes)
+	}
+	// What applied is exactly what did not fail before applying.
+	if n, _ := c.CountDocuments(ctx, bson.D{}); int(n) != writes-failed {
+		t.Fatalf("%d documents, want %d (lost replies applied, failed writes did not)", n, writes-failed)
+	}
+	if _, err := c.InsertOne(ctx, bson.D{{Key: "_id", Value: "after"}}); err != nil {
+		t.Fatalf("faults went on after they were stopped: %v", err)
+	}
+}
+
+func TestDuplicateKeyIsCode11000(t *testing.T) {
+	c := collection(t)
+	ctx := t.Context()
+	if _, err := c.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "k", Value: 1}}, Options: options.Index().SetUnique(true)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []bson.D{{{Key: "_id", Value: "a"}, {Key: "k", Value: 1}}, {{Key: "_id", Value: "b"}, {Key: "k", Value: 2}}} {
+		if _, err := c.InsertOne(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	has11000 := func(err error) bool {
+		var se mongo.ServerError
+		return errors.As(err, &se) && se.HasErrorCode(11000)
+	}
+	_, insertErr := c.InsertOne(ctx, bson.D{{Key: "_id", Value: "a"}})
+	_, updateErr := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: "b"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "k", Value: 1}}}})
+	famErr := c.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "b"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "k", Value: 1}}}}).Err()
+	upsertErr := c.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: "a"}, {Key: "k", Value: 9}}, bson.D{{Key: "$set", Value: bson.D{{Key: "x", Value: 1}}}}, options.FindOneAndUpdate().SetUpsert(true)).Err()
+	for name, err := range map[string]error{"insert": insertErr, "update": updateErr, "findAndModify": famErr, "upsert": upsertErr} {
+		if !has11000(err) {
+			t.Errorf("%s breaking a unique key answered %v, want code 11000", name, err)
+		}
 	}
 }

@@ -6,15 +6,17 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // front sits between clients and FerretDB on the MongoDB wire protocol.
 // It passes every message through unchanged, except that it runs write
-// commands one at a time, and answers a write a test asked to fail with an
-// error instead of passing it on.
+// commands one at a time, answers a duplicate key as MongoDB does (code
+// 11000), and injects the faults a test asks for (faults.go).
 //
 // FerretDB v1 applies an update (and findAndModify) as a read of the
 // matching documents followed by a separate write of the new versions, so
@@ -36,24 +38,9 @@ type front struct {
 	conns  map[net.Conn]struct{}
 	faults []fault
 	holds  []hold
+	random map[string]*randomFaults // by database
 	closed bool
 	done   sync.WaitGroup
-}
-
-// fault fails the next write command in database db for which match says so.
-type fault struct {
-	db    string
-	match func(command, collection string) bool
-}
-
-// hold parks the next write command in database db for which match says
-// so, before it is sent, until release is closed; reached is closed when
-// it arrives.
-type hold struct {
-	db      string
-	match   func(command, collection string) bool
-	reached chan struct{}
-	release chan struct{}
 }
 
 // Commands that write. They are serialized; every other command passes.
@@ -132,56 +119,6 @@ func (f *front) close() {
 	f.done.Wait()
 }
 
-// failNext makes the next write command on collection of database db
-// whose command name and collection match fail with an error reply.
-func (f *front) failNext(db string, match func(command, collection string) bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults = append(f.faults, fault{db: db, match: match})
-}
-
-// holdNext parks the next write command matching in database db until
-// the returned release is called; reached is closed when it arrives.
-func (f *front) holdNext(db string, match func(command, collection string) bool) (reached <-chan struct{}, release func()) {
-	h := hold{db: db, match: match, reached: make(chan struct{}), release: make(chan struct{})}
-	f.mu.Lock()
-	f.holds = append(f.holds, h)
-	f.mu.Unlock()
-	var once sync.Once
-	return h.reached, func() { once.Do(func() { close(h.release) }) }
-}
-
-// wait parks a write if a hold matches it, until the hold is released.
-func (f *front) wait(db, command, collection string) {
-	f.mu.Lock()
-	var h *hold
-	for i, candidate := range f.holds {
-		if candidate.db == db && candidate.match(command, collection) {
-			h = &candidate
-			f.holds = slices.Delete(f.holds, i, i+1)
-			break
-		}
-	}
-	f.mu.Unlock()
-	if h != nil {
-		close(h.reached)
-		<-h.release
-	}
-}
-
-// takeFault removes and reports the first fault matching a write.
-func (f *front) takeFault(db, command, collection string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i, ft := range f.faults {
-		if ft.db == db && ft.match(command, collection) {
-			f.faults = slices.Delete(f.faults, i, i+1)
-			return true
-		}
-	}
-	return false
-}
-
 // serve relays one client connection: each request, then its replies.
 func (f *front) serve(client net.Conn) {
 	server, err := net.Dial("tcp", f.backend)
@@ -208,13 +145,21 @@ func (f *front) serve(client net.Conn) {
 func (f *front) relay(req []byte, client, server net.Conn) error {
 	cmd, ok := parseCommand(req)
 	write := ok && slices.Contains(writeCommands, cmd.name)
+	var outcome faultKind
 	if write {
-		// Parked before the write lock, so that other writes go on.
+		// Parked and delayed before the write lock, so that other writes go on.
 		f.wait(cmd.db, cmd.name, cmd.collection)
+		var delay time.Duration
+		outcome, delay = f.takeFault(cmd.db, cmd.name, cmd.collection)
+		time.Sleep(delay)
 		f.writes.Lock()
 		defer f.writes.Unlock()
-		if f.takeFault(cmd.db, cmd.name, cmd.collection) {
-			_, err := client.Write(errorReply(req, "write failed on purpose (a test injected this fault)"))
+		switch outcome {
+		case failBefore:
+			// The connection drops before the write reaches the server.
+			return errDroppedBefore
+		case duplicateBefore:
+			_, err := client.Write(errorReply(req, 11000, "DuplicateKey", "E11000 duplicate key error (a test injected this fault)"))
 			return err
 		}
 	}
@@ -236,6 +181,12 @@ func (f *front) relay(req []byte, client, server net.Conn) error {
 			// The write may have created the collection: index it before
 			// the client learns of it, still holding the write lock.
 			f.ids.ensure(cmd.db, cmd.collection)
+			if outcome == loseReply {
+				// Applied, and the connection drops before the client
+				// hears so: a timeout or a failover at the worst moment.
+				return errReplyLost
+			}
+			reply = duplicateKeyAsMongoDB(req, reply)
 		}
 		if _, err := client.Write(reply); err != nil {
 			return err
@@ -314,10 +265,10 @@ func parseCommand(msg []byte) (command, bool) {
 }
 
 // errorReply is an OP_MSG answering req with a failed command.
-func errorReply(req []byte, message string) []byte {
+func errorReply(req []byte, code int32, codeName, message string) []byte {
 	body, _ := bson.Marshal(bson.D{ // a fixed document always marshals
 		{Key: "ok", Value: 0.0}, {Key: "errmsg", Value: message},
-		{Key: "code", Value: int32(1)}, {Key: "codeName", Value: "InternalError"},
+		{Key: "code", Value: code}, {Key: "codeName", Value: codeName},
 	})
 	msg := make([]byte, headerLen+4+1+len(body))
 	binary.LittleEndian.PutUint32(msg[0:4], uint32(len(msg)))
@@ -328,4 +279,22 @@ func errorReply(req []byte, message string) []byte {
 	msg[20] = 0
 	copy(msg[21:], body)
 	return msg
+}
+
+// duplicateKeyAsMongoDB rewrites the reply of a write that broke a unique
+// index into MongoDB's answer. FerretDB v1 answers an insert that way
+// already, but an update or findAndModify with an internal error quoting
+// SQLite; MongoDB answers code 11000 (DuplicateKey) for both, and that code
+// is all the store looks for.
+func duplicateKeyAsMongoDB(req, reply []byte) []byte {
+	if _, isMsg := msgFlags(reply); !isMsg || len(reply) < headerLen+5 || reply[20] != 0 {
+		return reply
+	}
+	body := bson.Raw(reply[21:])
+	ok, _ := body.Lookup("ok").AsFloat64OK()
+	msg, _ := body.Lookup("errmsg").StringValueOK()
+	if ok != 0 || !strings.Contains(msg, "UNIQUE constraint failed") {
+		return reply
+	}
+	return errorReply(req, 11000, "DuplicateKey", "E11000 duplicate key error")
 }

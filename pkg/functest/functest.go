@@ -225,7 +225,13 @@ func (f *Function) Direct(event map[string]any) *Answer {
 // §6): the test fails if one does not.
 func (f *Function) Invoke(event []byte) *Answer {
 	f.env.t.Helper()
-	ctx, counter := roundtrip.NewRecordingContext(context.Background())
+	return f.invokeIn(context.Background(), event)
+}
+
+// invokeIn is Invoke with parent as the invocation's context.
+func (f *Function) invokeIn(parent context.Context, event []byte) *Answer {
+	f.env.t.Helper()
+	ctx, counter := roundtrip.NewRecordingContext(parent)
 	timeout := f.Timeout
 	if timeout == 0 {
 		timeout = 20 * time.Second
@@ -398,7 +404,7 @@ type Account struct {
 }
 
 // SignUp creates an account (adjusted by mutate, if given) as a first
-// login does, claims of its identities included, and logs it in.
+// login does, claims of its identities included, with a session.
 func (e *Env) SignUp(mutate func(*store.User)) *Account {
 	e.t.Helper()
 	u := store.NewUser(e.Clock.Now())
@@ -407,31 +413,39 @@ func (e *Env) SignUp(mutate func(*store.User)) *Account {
 		mutate(u)
 	}
 	ctx := context.Background()
+	lease := store.NewLease()
 	for _, id := range u.Identities() {
-		if err := e.Store.Claim(ctx, id, u.ID, e.Clock.Now()); err != nil {
+		u.List(id, lease)
+		if err := e.Store.Claim(ctx, id, u.ID, lease, e.Clock.Now()); err != nil {
 			e.t.Fatalf("claim %s: %v", id, err)
 		}
 	}
+	ns := e.Sessions().Begin(session.MethodSMS)
+	u.Sessions = map[string]store.Session{ns.ID: ns.Record}
 	if err := e.Store.CreateUser(ctx, u); err != nil {
 		e.t.Fatal(err)
 	}
-	return e.LogIn(u)
+	return e.answer(u, ns)
 }
 
 // LogIn starts a new session in u, as a login does.
 func (e *Env) LogIn(u *store.User) *Account {
 	e.t.Helper()
-	sessions := e.Sessions()
-	ns := sessions.Begin(session.MethodSMS)
-	stored, err := e.Store.AddSession(context.Background(), u.ID, ns.ID, ns.Record)
+	ns := e.Sessions().Begin(session.MethodSMS)
+	stored, err := e.Store.AddSession(context.Background(), u.ID, u.Identities(), ns.ID, ns.Record)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	answer, err := sessions.Answer(stored, ns, false)
+	return e.answer(stored, ns)
+}
+
+func (e *Env) answer(u *store.User, ns *account.NewSession) *Account {
+	e.t.Helper()
+	answer, err := e.Sessions().Answer(u, ns, false)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return &Account{User: stored, AccessToken: answer.AccessToken, RefreshToken: answer.RefreshToken}
+	return &Account{User: u, AccessToken: answer.AccessToken, RefreshToken: answer.RefreshToken}
 }
 
 // Sessions is a session service configured like the functions.
@@ -472,6 +486,15 @@ func (e *Env) UserOf(id store.Identity) *store.User {
 	}
 	return e.User(*holder)
 }
+
+// WeChatOf is the WeChat identity, in the test mini-program AppID, of the
+// person with openid (and unionid, when not empty), for SignUp's mutate.
+func WeChatOf(openid, unionid string) *store.WeChat {
+	return &store.WeChat{OpenIDs: map[string]store.AppOpenID{AppID: {OpenID: openid}}, UnionID: unionid}
+}
+
+// OpenID is the identity of openid in the test mini-program AppID.
+func OpenID(openid string) store.Identity { return store.OpenIDIdentity(AppID, openid) }
 
 // SMSKeys are the keys of the SMS state, as the functions derive them.
 func (e *Env) SMSKeys() smscode.Keys { return app.SMSKeys(e.config()) }

@@ -71,6 +71,33 @@ func FailNextWrite(tb testing.TB, db string, match func(command, collection stri
 	server.FailNextWrite(db, match)
 }
 
+// LoseNextReply lets the next write command in database db that match
+// accepts apply, then drops the connection before its reply: the client
+// cannot tell whether it applied. On a real MongoDB it skips the test.
+func LoseNextReply(tb testing.TB, db string, match func(command, collection string) bool) {
+	tb.Helper()
+	Embedded(tb).LoseNextReply(db, match)
+}
+
+// DuplicateKeyNextWrite answers the next write command in database db that
+// match accepts with a duplicate-key error, unapplied. On a real MongoDB it
+// skips the test.
+func DuplicateKeyNextWrite(tb testing.TB, db string, match func(command, collection string) bool) {
+	tb.Helper()
+	Embedded(tb).DuplicateKeyNextWrite(db, match)
+}
+
+// Embedded returns the embedded server, skipping the test on a real
+// MongoDB (MONGODB_URI), where faults cannot be injected.
+func Embedded(tb testing.TB) *embeddeddb.Server {
+	tb.Helper()
+	URI(tb)
+	if server == nil {
+		tb.Skip("fault injection needs the embedded database; MONGODB_URI is set")
+	}
+	return server
+}
+
 // HoldNextWrite parks the next write command in database db that match
 // accepts until release is called (reached is closed when it arrives), so
 // that a test can order two requests' writes. On a real MongoDB

@@ -27,13 +27,13 @@ func NewChecker(s *store.Store, keys Keys, hasher *otp.Hasher, maxAttempts int, 
 }
 
 // Use checks code against the phone's code and uses it up, in one round
-// trip when it is right. Each try takes the version of the code it judges
-// (store.TakeCode), so of concurrent tries exactly one is judged per
-// version: a right code logs in once, and no burst of guesses gets more
-// than the allowed tries. A wrong try puts the next version back with one
-// more attempt counted. After maxAttempts wrong tries the next one voids
-// the code (CODE_ATTEMPTS_EXCEEDED) and later ones find none
-// (CODE_INVALID). owner, when known, is recorded as the phone's account.
+// trip when it is right. Each try takes the code it judges and is counted
+// in the same step (store.TakeCode), so of concurrent tries exactly one is
+// judged at a time: a right code logs in once, and no burst of guesses is
+// judged more than maxAttempts times. A wrong try puts the code back. The
+// try after maxAttempts judged ones voids the code (CODE_ATTEMPTS_EXCEEDED)
+// and later ones find none (CODE_INVALID). owner, when known, is recorded
+// as the phone's account.
 func (c *Checker) Use(ctx context.Context, number, code string, owner *bson.ObjectID) error {
 	return c.use(ctx, number, code, owner, false)
 }
@@ -43,12 +43,11 @@ func (c *Checker) Use(ctx context.Context, number, code string, owner *bson.Obje
 const spentWindow = 3 * time.Second
 
 // UseToLink is Use for linking the number to an account: a try with the
-// right code that another request took a moment ago (within spentWindow,
-// and within the attempt rules) still proves the number. Of two accounts
-// linking one number with one code at once, both prove it, and the link
-// decides: one gets it, the other ACCOUNT_CONFLICT, not CODE_INVALID.
-// Nothing else is granted: the code had been used to prove the same
-// number.
+// right code that another request took a moment ago (within spentWindow)
+// still proves the number. Of two accounts linking one number with one
+// code at once, both prove it, and the link decides: one gets it, the
+// other ACCOUNT_CONFLICT, not CODE_INVALID. Such tries count against the
+// code's attempts like any other, so the window grants no extra guesses.
 func (c *Checker) UseToLink(ctx context.Context, number, code string) error {
 	return c.use(ctx, number, code, nil, true)
 }
@@ -59,9 +58,9 @@ func (c *Checker) use(ctx context.Context, number, code string, owner *bson.Obje
 		return apierror.WrongCode(-1)
 	}
 	key := c.keys.Phone(number)
-	live, state, err := c.store.TakeCode(ctx, key, owner, c.now())
+	live, judged, err := c.store.TakeCode(ctx, key, owner, c.now())
 	switch {
-	case errors.Is(err, store.ErrCodeNotFound) && toLink && justSpent(state, c.now()):
+	case errors.Is(err, store.ErrCodeNotFound) && toLink:
 		return c.judgeSpent(ctx, key, number, code)
 	case errors.Is(err, store.ErrCodeNotFound):
 		return apierror.WrongCode(-1)
@@ -69,34 +68,38 @@ func (c *Checker) use(ctx context.Context, number, code string, owner *bson.Obje
 		return err
 	case !c.now().Before(live.ExpiresAt):
 		return apierror.WrongCode(-1)
-	case live.Attempts >= c.maxAttempts:
+	case judged >= c.maxAttempts:
 		return apierror.TooManyAttempts()
 	case c.hasher.Matches(number, live.Nonce, code, live.Hash):
 		return nil
 	}
-	next := *live
-	next.Attempts++
-	if err := c.store.PutBackCode(ctx, key, next); err != nil && !errors.Is(err, store.ErrConflict) {
+	if err := c.store.PutBackCode(ctx, key, *live); err != nil && !errors.Is(err, store.ErrConflict) {
 		return err
 	}
 	// ErrConflict: a new code was sent meanwhile; it stands.
-	return apierror.WrongCode(c.maxAttempts - next.Attempts)
+	return apierror.WrongCode(c.maxAttempts - judged - 1)
 }
 
-func justSpent(state *store.PhoneSMS, now time.Time) bool {
-	return state != nil && state.Spent != nil && state.SpentAt != nil && now.Sub(*state.SpentAt) <= spentWindow
-}
-
-// judgeSpent judges a try against the code just taken, counting it.
+// judgeSpent judges a try against the code taken a moment ago, if it was
+// taken within spentWindow, counting it as a try of that code.
 func (c *Checker) judgeSpent(ctx context.Context, key, number, code string) error {
-	spent, err := c.store.JudgeSpent(ctx, key)
+	state, err := c.store.PhoneSMSOf(ctx, key)
+	if err != nil {
+		return err
+	}
+	if state.Spent == nil || state.SpentAt == nil || c.now().Sub(*state.SpentAt) > spentWindow {
+		return apierror.WrongCode(-1)
+	}
+	spent, judged, err := c.store.JudgeSpent(ctx, key)
 	switch {
 	case errors.Is(err, store.ErrCodeNotFound):
 		return apierror.WrongCode(-1)
 	case err != nil:
 		return err
-	case spent.Attempts < c.maxAttempts && c.now().Before(spent.ExpiresAt) && c.hasher.Matches(number, spent.Nonce, code, spent.Hash):
+	case judged >= c.maxAttempts || !c.now().Before(spent.ExpiresAt):
+		return apierror.WrongCode(-1)
+	case c.hasher.Matches(number, spent.Nonce, code, spent.Hash):
 		return nil
 	}
-	return apierror.WrongCode(-1)
+	return apierror.WrongCode(c.maxAttempts - judged - 1)
 }

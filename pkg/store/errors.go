@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
@@ -52,12 +51,8 @@ func translate(err, notFound error) error {
 	return fmt.Errorf("store: %w", err)
 }
 
-// isDuplicate recognises a unique-key violation. FerretDB v1 reports one
-// raised by an update as an internal error quoting SQLite, so that message
-// is recognised too.
-func isDuplicate(err error) bool {
-	return mongo.IsDuplicateKeyError(err) || strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
+// isDuplicate recognises a unique-key violation by MongoDB's error codes.
+func isDuplicate(err error) bool { return mongo.IsDuplicateKeyError(err) }
 
 func isUnavailable(err error) bool {
 	var sel topology.ServerSelectionError

@@ -36,6 +36,8 @@ func (s *Store) LegacySessionOwner(ctx context.Context, sid string, now time.Tim
 // upgrade. Saving the same again changes nothing.
 func (s *Store) SaveLegacySession(ctx context.Context, sid string, userID bson.ObjectID, expiresAt time.Time) error {
 	l := legacySession{ID: sid, UserID: userID, ExpiresAt: ms(expiresAt)}
-	_, err := s.legacySessions.ReplaceOne(ctx, byID(sid), l, options.Replace().SetUpsert(true))
-	return translate(err, nil)
+	return upsert(func() error {
+		_, err := s.legacySessions.ReplaceOne(ctx, byID(sid), l, options.Replace().SetUpsert(true))
+		return err
+	})
 }

@@ -7,59 +7,110 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// The changes of the identities an account lists. Each is one conditional
-// update of the account, so it either happens whole or not at all, and of
-// two racing changes that exclude each other (unlinking the phone and
-// unlinking WeChat, when they are the last two) exactly one succeeds.
-// ErrConflict means the account was not as the change requires. The
-// caller holds the claims (identities.go) of what it adds.
+// Change is a change of the identities an account lists, applied in one
+// conditional update of the account, so that it happens whole or not at
+// all. Add lists each identity under its lease, where the account lists
+// none of that kind and place (no phone, no openid in that app, no
+// unionid), or in place of a phone Remove names; Remove takes identities
+// out. A change that removes anything applies only to the account at
+// revision Rev, its identities as the caller read them: so it removes
+// exactly what the caller saw, and of two changes made on one reading (an
+// unlink of the phone and one of WeChat, when they are the last two)
+// exactly one applies. The caller holds the claims of what it adds.
+type Change struct {
+	Add    map[Identity]string
+	Remove []Identity
+	Rev    int64
+}
 
-// SetPhone binds a phone number to an account, which must have no phone
-// (from empty) or still have the phone from (a change of number).
-func (s *Store) SetPhone(ctx context.Context, id bson.ObjectID, countryCode, number, from string, now time.Time) (*User, error) {
+// ChangeIdentities applies c to the account id and returns the account
+// after it. ErrConflict means the account was not as the change requires
+// (or is gone): the caller reads it again to see why.
+func (s *Store) ChangeIdentities(ctx context.Context, id bson.ObjectID, c Change, now time.Time) (*User, error) {
 	filter := bson.D{{Key: "_id", Value: id}, live}
-	if from == "" {
-		filter = append(filter, bson.E{Key: "phone", Value: absent})
-	} else {
-		filter = append(filter, bson.E{Key: "phone", Value: from})
+	if len(c.Remove) > 0 {
+		filter = append(filter, revIs(c.Rev))
 	}
-	set := bson.D{{Key: "countryCode", Value: countryCode}, {Key: "phone", Value: number}, {Key: "updatedAt", Value: ms(now)}}
-	return s.updateUser(ctx, filter, bson.D{{Key: "$set", Value: set}})
-}
-
-// RemovePhone unbinds the phone number of an account that also has a
-// WeChat identity, so that it can still log in.
-func (s *Store) RemovePhone(ctx context.Context, id bson.ObjectID, number string, now time.Time) (*User, error) {
-	filter := bson.D{{Key: "_id", Value: id}, live, {Key: "phone", Value: number}, {Key: "wechat.openid", Value: exists}}
-	update := bson.D{
-		{Key: "$unset", Value: bson.D{{Key: "phone", Value: ""}, {Key: "countryCode", Value: ""}}},
-		{Key: "$set", Value: bson.D{{Key: "updatedAt", Value: ms(now)}}},
+	set := bson.D{{Key: "updatedAt", Value: ms(now)}}
+	var unset bson.D
+	addsPhone := false
+	for add, lease := range c.Add {
+		kind, first, second := add.parts()
+		switch kind {
+		case "phone":
+			addsPhone = true
+			set = append(set, bson.E{Key: "countryCode", Value: first}, bson.E{Key: "phone", Value: second}, bson.E{Key: "phoneLease", Value: lease})
+		case "openid":
+			set = append(set, bson.E{Key: "wechat.openids." + first, Value: AppOpenID{OpenID: second, Lease: lease}})
+		case "unionid":
+			set = append(set, bson.E{Key: "wechat.unionid", Value: first}, bson.E{Key: "wechat.unionidLease", Value: lease})
+		}
+		if kind != "phone" || !removes(c.Remove, "phone") {
+			filter = append(filter, bson.E{Key: placeOf(add), Value: absent})
+		}
 	}
-	return s.updateUser(ctx, filter, update)
-}
-
-// SetWeChat binds a WeChat identity to an account that has none.
-func (s *Store) SetWeChat(ctx context.Context, id bson.ObjectID, wx WeChat, now time.Time) (*User, error) {
-	filter := bson.D{{Key: "_id", Value: id}, live, {Key: "wechat", Value: absent}}
-	update := bson.D{{Key: "$set", Value: bson.D{{Key: "wechat", Value: wx}, {Key: "updatedAt", Value: ms(now)}}}}
-	return s.updateUser(ctx, filter, update)
-}
-
-// AddUnionID records the unionid of an account whose WeChat identity
-// (openid) lacks one.
-func (s *Store) AddUnionID(ctx context.Context, id bson.ObjectID, openid, unionid string, now time.Time) (*User, error) {
-	filter := bson.D{{Key: "_id", Value: id}, live, {Key: "wechat.openid", Value: openid}, {Key: "wechat.unionid", Value: absent}}
-	update := bson.D{{Key: "$set", Value: bson.D{{Key: "wechat.unionid", Value: unionid}, {Key: "updatedAt", Value: ms(now)}}}}
-	return s.updateUser(ctx, filter, update)
-}
-
-// RemoveWeChat unbinds the WeChat identity (openid) of an account that
-// also has a phone number, so that it can still log in.
-func (s *Store) RemoveWeChat(ctx context.Context, id bson.ObjectID, openid string, now time.Time) (*User, error) {
-	filter := bson.D{{Key: "_id", Value: id}, live, {Key: "wechat.openid", Value: openid}, {Key: "phone", Value: exists}}
-	update := bson.D{
-		{Key: "$unset", Value: bson.D{{Key: "wechat", Value: ""}}},
-		{Key: "$set", Value: bson.D{{Key: "updatedAt", Value: ms(now)}}},
+	for _, rm := range c.Remove {
+		kind, first, _ := rm.parts()
+		switch {
+		case kind == "phone" && !addsPhone:
+			unset = append(unset, bson.E{Key: "countryCode", Value: ""}, bson.E{Key: "phone", Value: ""}, bson.E{Key: "phoneLease", Value: ""})
+		case kind == "openid":
+			unset = append(unset, bson.E{Key: "wechat.openids." + first, Value: ""})
+		case kind == "unionid":
+			unset = append(unset, bson.E{Key: "wechat.unionid", Value: ""}, bson.E{Key: "wechat.unionidLease", Value: ""})
+		}
+	}
+	update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "rev", Value: 1}}}}
+	if len(unset) > 0 {
+		update = append(update, bson.E{Key: "$unset", Value: unset})
 	}
 	return s.updateUser(ctx, filter, update)
+}
+
+// placeOf is the field that says whether the account lists an identity of
+// that kind and place.
+func placeOf(id Identity) string {
+	kind, first, _ := id.parts()
+	switch kind {
+	case "phone":
+		return "phone"
+	case "openid":
+		return "wechat.openids." + first
+	}
+	return "wechat.unionid"
+}
+
+func removes(ids []Identity, kind string) bool {
+	for _, id := range ids {
+		if id.Kind() == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// revIs matches an account at revision rev; accounts stored before
+// revisions were counted are at 0.
+func revIs(rev int64) bson.E {
+	if rev == 0 {
+		return bson.E{Key: "rev", Value: bson.D{{Key: "$in", Value: bson.A{int64(0), int32(0), nil}}}}
+	}
+	return bson.E{Key: "rev", Value: rev}
+}
+
+// holding matches an account that lists every identity of ids.
+func holding(ids []Identity) bson.D {
+	var d bson.D
+	for _, id := range ids {
+		kind, first, second := id.parts()
+		switch kind {
+		case "phone":
+			d = append(d, bson.E{Key: "countryCode", Value: first}, bson.E{Key: "phone", Value: second})
+		case "openid":
+			d = append(d, bson.E{Key: "wechat.openids." + first + ".openid", Value: second})
+		case "unionid":
+			d = append(d, bson.E{Key: "wechat.unionid", Value: first})
+		}
+	}
+	return d
 }

@@ -90,18 +90,14 @@ func (u *User) StaleSessions(now time.Time, keep string) []string {
 	return stale
 }
 
-// AddSession stores session sid in the account and returns the account as
-// it is then, in one round trip. It does not look at the account first:
-// the caller checks what it gets back (a tombstone, a disabled account, an
-// account that no longer holds the identity that led here) and removes the
-// session again if it must. ErrUserNotFound means there is no such account.
-func (s *Store) AddSession(ctx context.Context, userID bson.ObjectID, sid string, sess Session) (*User, error) {
-	var u User
+// AddSession stores session sid in the account, if it is live, enabled
+// and lists every identity of holds, and returns the account as it is
+// then, in one round trip. ErrConflict means it is not (or there is no
+// such account): the caller reads it to see why.
+func (s *Store) AddSession(ctx context.Context, userID bson.ObjectID, holds []Identity, sid string, sess Session) (*User, error) {
+	filter := append(bson.D{{Key: "_id", Value: userID}, live, enabled}, holding(holds)...)
 	update := bson.D{{Key: "$set", Value: bson.D{{Key: sessionField(sid), Value: sess.stored()}}}}
-	if err := s.users.FindOneAndUpdate(ctx, byID(userID), update, afterUpdate()).Decode(&u); err != nil {
-		return nil, translate(err, ErrUserNotFound)
-	}
-	return &u, nil
+	return s.updateUser(ctx, filter, update)
 }
 
 // RemoveSessions ends the named sessions of an account. It reports

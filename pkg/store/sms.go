@@ -27,7 +27,10 @@ type PhoneSMS struct {
 	Key   string `bson:"_id"`
 	Sends []Send `bson:"sends"`
 	Code  *Code  `bson:"code,omitempty"`
-	// Spent is the version of the code last taken, at SpentAt.
+	// Judged counts the tries judged against the current code, wherever
+	// they were judged; a new code starts again at 0.
+	Judged int `bson:"judged"`
+	// Spent is the code last taken, at SpentAt.
 	Spent   *Code      `bson:"spent,omitempty"`
 	SpentAt *time.Time `bson:"spentAt,omitempty"`
 	// UserID is the account that last logged in with a code of this phone.
@@ -45,7 +48,6 @@ type Send struct {
 type Code struct {
 	Nonce     string    `bson:"nonce"`
 	Hash      []byte    `bson:"hash"`
-	Attempts  int       `bson:"attempts"`
 	SentAt    time.Time `bson:"sentAt"`
 	ExpiresAt time.Time `bson:"expiresAt"`
 }
@@ -81,8 +83,9 @@ func (s *Store) RecordPhoneSend(ctx context.Context, key string, send Send, keep
 		{Key: "$max", Value: bson.D{{Key: "expiresAt", Value: ms(keepUntil)}}},
 	}
 	var p PhoneSMS
-	if err := s.sms.FindOneAndUpdate(ctx, byID(key), update, upsertAfter()).Decode(&p); err != nil {
-		return nil, translate(err, nil)
+	err := upsert(func() error { return s.sms.FindOneAndUpdate(ctx, byID(key), update, upsertAfter()).Decode(&p) })
+	if err != nil {
+		return nil, err
 	}
 	return &p, nil
 }
@@ -95,8 +98,9 @@ func (s *Store) CountSend(ctx context.Context, key, minute string, keepUntil tim
 		{Key: "$max", Value: bson.D{{Key: "expiresAt", Value: ms(keepUntil)}}},
 	}
 	var c SendCounter
-	if err := s.sms.FindOneAndUpdate(ctx, byID(key), update, upsertAfter()).Decode(&c); err != nil {
-		return nil, translate(err, nil)
+	err := upsert(func() error { return s.sms.FindOneAndUpdate(ctx, byID(key), update, upsertAfter()).Decode(&c) })
+	if err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -124,11 +128,12 @@ func (s *Store) ReleaseSend(ctx context.Context, phoneKey string, send Send, cou
 	return translate(err, nil)
 }
 
-// SaveCode makes code the phone's login code, replacing any previous one,
-// and drops the sends listed (those too old to count any more).
+// SaveCode makes code the phone's login code, replacing any previous one
+// (and its count of judged tries), and drops the sends listed (those too
+// old to count any more).
 func (s *Store) SaveCode(ctx context.Context, key string, code Code, drop []Send, keepUntil time.Time) error {
 	update := bson.D{
-		{Key: "$set", Value: bson.D{{Key: "code", Value: code.stored()}}},
+		{Key: "$set", Value: bson.D{{Key: "code", Value: code.stored()}, {Key: "judged", Value: 0}}},
 		{Key: "$max", Value: bson.D{{Key: "expiresAt", Value: ms(keepUntil)}}},
 	}
 	if len(drop) > 0 {
@@ -138,8 +143,10 @@ func (s *Store) SaveCode(ctx context.Context, key string, code Code, drop []Send
 		}
 		update = append(update, bson.E{Key: "$pullAll", Value: bson.D{{Key: "sends", Value: old}}})
 	}
-	_, err := s.sms.UpdateOne(ctx, byID(key), update, options.UpdateOne().SetUpsert(true))
-	return translate(err, nil)
+	return upsert(func() error {
+		_, err := s.sms.UpdateOne(ctx, byID(key), update, options.UpdateOne().SetUpsert(true))
+		return err
+	})
 }
 
 // OwnerMemory is how long the phone's SMS state remembers the account
@@ -148,42 +155,46 @@ const OwnerMemory = 400 * day
 
 const day = 24 * time.Hour
 
-// TakeCode removes the phone's code and returns it, in one atomic step: of
-// concurrent takers exactly one gets each version of the code, so each try
-// is judged against a version nobody else judges. The version taken stays
-// as the phone's spent code. owner, when set, is recorded as the account
-// logging in with this phone. ErrCodeNotFound means there was no code; the
-// state is then returned as it was, spent code included.
-func (s *Store) TakeCode(ctx context.Context, key string, owner *bson.ObjectID, now time.Time) (*Code, *PhoneSMS, error) {
+// TakeCode removes the phone's code and returns it with the count of
+// tries judged against it before this one, in one atomic step that counts
+// this try: of concurrent takers exactly one gets the code at a time, so
+// each try is judged against a code nobody else judges, and no two tries
+// see the same count. The code taken stays as the phone's spent code.
+// owner, when set, is recorded as the account logging in with this phone.
+// ErrCodeNotFound means there was no code, and nothing changed.
+func (s *Store) TakeCode(ctx context.Context, key string, owner *bson.ObjectID, now time.Time) (*Code, int, error) {
 	set := bson.D{{Key: "spentAt", Value: ms(now)}}
-	update := bson.D{{Key: "$rename", Value: bson.D{{Key: "code", Value: "spent"}}}}
+	update := bson.D{
+		{Key: "$rename", Value: bson.D{{Key: "code", Value: "spent"}}},
+		{Key: "$inc", Value: bson.D{{Key: "judged", Value: 1}}},
+	}
 	if owner != nil {
 		set = append(set, bson.E{Key: "userId", Value: *owner})
 		update = append(update, bson.E{Key: "$max", Value: bson.D{{Key: "expiresAt", Value: ms(now.Add(OwnerMemory))}}})
 	}
 	update = append(update, bson.E{Key: "$set", Value: set})
 	var before PhoneSMS
-	if err := s.sms.FindOneAndUpdate(ctx, byID(key), update).Decode(&before); err != nil {
-		return nil, nil, translate(err, ErrCodeNotFound)
+	filter := bson.D{{Key: "_id", Value: key}, {Key: "code", Value: exists}}
+	if err := s.sms.FindOneAndUpdate(ctx, filter, update).Decode(&before); err != nil {
+		return nil, 0, translate(err, ErrCodeNotFound)
 	}
-	if before.Code == nil {
-		return nil, &before, ErrCodeNotFound
-	}
-	return before.Code, &before, nil
+	return before.Code, before.Judged, nil
 }
 
-// JudgeSpent counts one try against the phone's spent code and returns it
-// as it was before: of concurrent tries, each sees a different count.
-func (s *Store) JudgeSpent(ctx context.Context, key string) (*Code, error) {
-	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "spent.attempts", Value: 1}}}}
+// JudgeSpent counts one try against the phone's spent code and returns the
+// code with the count of tries judged before this one: of concurrent
+// tries, each sees a different count, shared with the tries of TakeCode.
+func (s *Store) JudgeSpent(ctx context.Context, key string) (*Code, int, error) {
+	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "judged", Value: 1}}}}
+	filter := bson.D{{Key: "_id", Value: key}, {Key: "spent", Value: exists}}
 	var before PhoneSMS
-	if err := s.sms.FindOneAndUpdate(ctx, byID(key), update).Decode(&before); err != nil {
-		return nil, translate(err, ErrCodeNotFound)
+	if err := s.sms.FindOneAndUpdate(ctx, filter, update).Decode(&before); err != nil {
+		return nil, 0, translate(err, ErrCodeNotFound)
 	}
-	if before.Spent == nil || len(before.Spent.Hash) == 0 {
-		return nil, ErrCodeNotFound
+	if len(before.Spent.Hash) == 0 {
+		return nil, 0, ErrCodeNotFound
 	}
-	return before.Spent, nil
+	return before.Spent, before.Judged, nil
 }
 
 // RecordPhoneOwner notes the account that logged in with a phone without
@@ -193,11 +204,13 @@ func (s *Store) RecordPhoneOwner(ctx context.Context, key string, owner bson.Obj
 		{Key: "$set", Value: bson.D{{Key: "userId", Value: owner}}},
 		{Key: "$max", Value: bson.D{{Key: "expiresAt", Value: ms(now.Add(OwnerMemory))}}},
 	}
-	_, err := s.sms.UpdateOne(ctx, byID(key), update, options.UpdateOne().SetUpsert(true))
-	return translate(err, nil)
+	return upsert(func() error {
+		_, err := s.sms.UpdateOne(ctx, byID(key), update, options.UpdateOne().SetUpsert(true))
+		return err
+	})
 }
 
-// PutBackCode stores the next version of a taken code, unless a new code
+// PutBackCode puts a taken code back after a wrong try, unless a new code
 // was saved meanwhile (ErrConflict): that one stands.
 func (s *Store) PutBackCode(ctx context.Context, key string, code Code) error {
 	filter := bson.D{{Key: "_id", Value: key}, {Key: "code", Value: absent}}

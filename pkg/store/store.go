@@ -34,7 +34,10 @@ type Store struct {
 
 // Connect creates the client for uri without dialling: the first request
 // connects, and every later one on this instance reuses the pool. Settings
-// in uri win over the defaults here, which suit one small function instance.
+// in uri win over the defaults here, which suit one small function
+// instance, except reads from the primary and majority writes, which are
+// always asked for (consistency.go): a *WeakURIError names an option of uri
+// that asks for less.
 func Connect(uri, database, appName string) (*Store, error) {
 	opts := options.Client().
 		SetAppName(appName).
@@ -48,6 +51,9 @@ func Connect(uri, database, appName string) (*Store, error) {
 				roundtrip.Add(ctx, e.CommandName, e.Command)
 			},
 		})
+	if err := enforceConsistency(opts); err != nil {
+		return nil, err
+	}
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, err
@@ -98,3 +104,16 @@ var (
 	exists = bson.D{{Key: "$exists", Value: true}}
 	absent = bson.D{{Key: "$exists", Value: false}}
 )
+
+// upsert runs an upsert of a document named by _id, and once more if it
+// met a duplicate key: of two upserts racing to insert one new _id,
+// MongoDB before 4.2 and sharded clusters may answer one with a
+// duplicate-key error instead of applying it as an update; run again, it
+// finds the document and updates it. It returns the store's error.
+func upsert(write func() error) error {
+	err := write()
+	if err != nil && isDuplicate(err) {
+		err = write()
+	}
+	return translate(err, nil)
+}

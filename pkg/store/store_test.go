@@ -75,7 +75,6 @@ func TestPutBackCodeLeavesANewerCode(t *testing.T) {
 	if err := s.SaveCode(ctx(t), "phone:k", newer, nil, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	old.Attempts = 1
 	if err := s.PutBackCode(ctx(t), "phone:k", old); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("put back over a newer code: %v, want ErrConflict", err)
 	}
@@ -135,8 +134,10 @@ func TestClaimHasOneHolder(t *testing.T) {
 	for i := range holders {
 		holders[i] = bson.NewObjectID()
 	}
+	leases := make([]string, 20)
 	wins := concurrently(20, func(i int) bool {
-		err := s.Claim(ctx(t), id, holders[i], t0)
+		leases[i] = store.NewLease()
+		err := s.Claim(ctx(t), id, holders[i], leases[i], t0)
 		if err != nil && !errors.Is(err, store.ErrDuplicate) {
 			t.Error(err)
 		}
@@ -149,12 +150,22 @@ func TestClaimHasOneHolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Only its holder releases it.
-	if ok, _ := s.Release(ctx(t), id, bson.NewObjectID()); ok {
-		t.Fatal("a stranger released the claim")
+	// A release names the lease: another lease, or an older one, misses.
+	if ok, _ := s.Release(ctx(t), id, store.NewLease()); ok {
+		t.Fatal("a release naming another lease released the claim")
 	}
-	if ok, _ := s.Release(ctx(t), id, c.UserID); !ok {
-		t.Fatal("the holder could not release the claim")
+	renewed := store.NewLease()
+	if ok, err := s.Restamp(ctx(t), id, bson.NewObjectID(), "", renewed, t0); ok || err != nil {
+		t.Fatalf("another account re-stamped the claim: %v %v", ok, err)
+	}
+	if ok, err := s.Restamp(ctx(t), id, c.UserID, "", renewed, t0); !ok || err != nil {
+		t.Fatalf("its account could not re-stamp the claim: %v %v", ok, err)
+	}
+	if ok, _ := s.Release(ctx(t), id, c.Lease); ok {
+		t.Fatal("a release planned before the re-stamp released the claim")
+	}
+	if ok, _ := s.Release(ctx(t), id, renewed); !ok {
+		t.Fatal("the lease holder could not release the claim")
 	}
 	if _, err := s.ClaimOf(ctx(t), id); !errors.Is(err, store.ErrNotClaimed) {
 		t.Fatalf("released claim still there: %v", err)
@@ -183,17 +194,14 @@ func TestRotateSessionHasOneWinner(t *testing.T) {
 func TestUnlinkingTheLastTwoIdentitiesHasOneWinner(t *testing.T) {
 	s := mongotest.Store(t)
 	u := store.NewUser(t0)
-	u.CountryCode, u.Phone, u.WeChat = "86", "13800138000", &store.WeChat{OpenID: "o1"}
+	u.List(store.PhoneIdentity("86", "13800138000"), "l1")
+	u.List(store.OpenIDIdentity("wxapp", "o1"), "l2")
 	if err := s.CreateUser(ctx(t), u); err != nil {
 		t.Fatal(err)
 	}
 	wins := concurrently(2, func(i int) bool {
-		var err error
-		if i == 0 {
-			_, err = s.RemovePhone(ctx(t), u.ID, u.Phone, t0)
-		} else {
-			_, err = s.RemoveWeChat(ctx(t), u.ID, "o1", t0)
-		}
+		remove := []store.Identity{u.Identities()[i]}
+		_, err := s.ChangeIdentities(ctx(t), u.ID, store.Change{Remove: remove, Rev: u.Rev}, t0)
 		if err != nil && !errors.Is(err, store.ErrConflict) {
 			t.Error(err)
 		}
@@ -300,5 +308,52 @@ func TestDisabledFlagReadsAndMatchesAlike(t *testing.T) {
 		if updated := err == nil; updated == tt.disabled {
 			t.Errorf("disabled: %#v: profile update went through = %v, want %v", tt.value, updated, !tt.disabled)
 		}
+	}
+}
+
+func TestUpsertRetriesADuplicateKeyOnce(t *testing.T) {
+	uri, db := mongotest.Database(t)
+	s := mongotest.StoreFor(t, uri, db)
+	mongotest.DuplicateKeyNextWrite(t, db, func(command, coll string) bool { return command == "findAndModify" && coll == "sms" })
+	p, err := s.RecordPhoneSend(ctx(t), "phone:k", store.Send{ID: "s1", At: t0}, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatalf("an upsert answered a duplicate key once was not retried: %v", err)
+	}
+	if len(p.Sends) != 1 {
+		t.Fatalf("sends %v, want the one send", p.Sends)
+	}
+	// Twice in a row is not a race lost but a bug: the error stands.
+	for range 2 {
+		mongotest.DuplicateKeyNextWrite(t, db, func(command, coll string) bool { return command == "findAndModify" && coll == "sms" })
+	}
+	if _, err := s.RecordPhoneSend(ctx(t), "phone:k", store.Send{ID: "s2", At: t0}, t0.Add(time.Hour)); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("two duplicate keys answered %v, want ErrDuplicate", err)
+	}
+}
+
+func TestConnectionStringsThatWeakenTheRulesAreRefused(t *testing.T) {
+	for uri, option := range map[string]string{
+		"mongodb://127.0.0.1:1/?readPreference=secondaryPreferred": "readPreference",
+		"mongodb://127.0.0.1:1/?readPreference=nearest":            "readPreference",
+		"mongodb://127.0.0.1:1/?w=1":                               "w",
+		"mongodb://127.0.0.1:1/?w=0":                               "w",
+		"mongodb://127.0.0.1:1/?journal=false":                     "journal",
+	} {
+		_, err := store.Connect(uri, "x", "test")
+		var weak *store.WeakURIError
+		if !errors.As(err, &weak) || weak.Option != option {
+			t.Errorf("%s: %v, want a WeakURIError naming %s", uri, err, option)
+		}
+	}
+	for _, uri := range []string{
+		"mongodb://127.0.0.1:1/",
+		"mongodb://127.0.0.1:1/?readPreference=primary&w=majority&journal=true",
+	} {
+		s, err := store.Connect(uri, "x", "test")
+		if err != nil {
+			t.Errorf("%s refused: %v", uri, err)
+			continue
+		}
+		_ = s.Close(ctx(t))
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"sort"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -11,17 +12,25 @@ import (
 
 // User is an account: its profile, the login identities it holds (phone,
 // WeChat) and its sessions. The identities it lists are its own; identity
-// documents (identities.go) keep each one held by one account at most. A
-// deleted account leaves a tombstone holding only its id and DeletedAt, so
-// that no id is ever used twice.
+// claims (identities.go) keep each one held by one account at most, and
+// the account records beside each identity the lease of its claim. Rev
+// counts the changes of its identities, so that a change made on what a
+// request read of them applies only if they are still so. A deleted
+// account leaves a tombstone holding only its id and DeletedAt, so that no
+// id is ever used twice.
 type User struct {
 	ID          bson.ObjectID `bson:"_id"`
 	CountryCode string        `bson:"countryCode,omitempty"`
 	Phone       string        `bson:"phone,omitempty"`
+	PhoneLease  string        `bson:"phoneLease,omitempty"`
 	WeChat      *WeChat       `bson:"wechat,omitempty"`
+	Rev         int64         `bson:"rev"`
 	Nickname    string        `bson:"nickname"`
-	AvatarURL   string        `bson:"avatarUrl"`
-	Gender      int           `bson:"gender"`
+	// NicknameGenerated says the nickname was made up at sign-up, not
+	// chosen: a nickname a WeChat login brings may replace it.
+	NicknameGenerated bool   `bson:"nicknameGenerated,omitempty"`
+	AvatarURL         string `bson:"avatarUrl"`
+	Gender            int    `bson:"gender"`
 	// Birthday is YYYY-MM-DD, or empty when unknown.
 	Birthday string `bson:"birthday,omitempty"`
 	Bio      string `bson:"bio"`
@@ -35,10 +44,36 @@ type User struct {
 	DeletedAt *time.Time         `bson:"deletedAt,omitempty"`
 }
 
-// WeChat is the WeChat identity bound to a user. session_key is never kept.
+// WeChat is the WeChat identity bound to a user: the person's openid in
+// each WeChat app of the deployment, and their unionid when WeChat gave
+// one. A unionid alone does not make a WeChat identity. session_key is
+// never kept.
 type WeChat struct {
-	OpenID  string `bson:"openid"`
-	UnionID string `bson:"unionid,omitempty"`
+	OpenIDs      map[string]AppOpenID `bson:"openids,omitempty"`
+	UnionID      string               `bson:"unionid,omitempty"`
+	UnionIDLease string               `bson:"unionidLease,omitempty"`
+}
+
+// AppOpenID is the person's openid in one app, with its claim's lease.
+type AppOpenID struct {
+	OpenID string `bson:"openid"`
+	Lease  string `bson:"lease"`
+}
+
+// WeChatUser is a person as one WeChat app sees them: that app's openid,
+// and the unionid when WeChat gave one.
+type WeChatUser struct {
+	AppID, OpenID, UnionID string
+}
+
+// Identities are the identities of a WeChat user: the app's openid, and
+// the unionid when known.
+func (w WeChatUser) Identities() []Identity {
+	ids := []Identity{OpenIDIdentity(w.AppID, w.OpenID)}
+	if w.UnionID != "" {
+		ids = append(ids, UnionIDIdentity(w.UnionID))
+	}
+	return ids
 }
 
 // IsDisabled reports whether an operator disabled the account.
@@ -51,9 +86,23 @@ func (u *User) IsDeleted() bool { return u.DeletedAt != nil }
 func (u *User) HasPhone() bool { return u.Phone != "" }
 
 // HasWeChat reports whether a WeChat identity is bound.
-func (u *User) HasWeChat() bool { return u.WeChat != nil && u.WeChat.OpenID != "" }
+func (u *User) HasWeChat() bool { return u.WeChat != nil && len(u.WeChat.OpenIDs) > 0 }
 
-// Identities lists the identities the account holds.
+// WeChatApps lists the app ids of the WeChat apps the account can log in
+// from, sorted.
+func (u *User) WeChatApps() []string {
+	if !u.HasWeChat() {
+		return nil
+	}
+	apps := make([]string, 0, len(u.WeChat.OpenIDs))
+	for app := range u.WeChat.OpenIDs {
+		apps = append(apps, app)
+	}
+	sort.Strings(apps)
+	return apps
+}
+
+// Identities lists the identities the account holds, sorted.
 func (u *User) Identities() []Identity {
 	if u.IsDeleted() {
 		return nil
@@ -63,22 +112,79 @@ func (u *User) Identities() []Identity {
 		ids = append(ids, PhoneIdentity(u.CountryCode, u.Phone))
 	}
 	if u.HasWeChat() {
-		ids = append(ids, OpenIDIdentity(u.WeChat.OpenID))
+		for app, o := range u.WeChat.OpenIDs {
+			ids = append(ids, OpenIDIdentity(app, o.OpenID))
+		}
 		if u.WeChat.UnionID != "" {
 			ids = append(ids, UnionIDIdentity(u.WeChat.UnionID))
 		}
 	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	return ids
 }
 
 // Holds reports whether the account lists identity id as its own.
 func (u *User) Holds(id Identity) bool {
-	for _, have := range u.Identities() {
-		if have == id {
-			return true
-		}
+	_, ok := u.LeaseOf(id)
+	return ok
+}
+
+// LeaseOf is the lease the account recorded for identity id, and whether
+// it lists id at all.
+func (u *User) LeaseOf(id Identity) (string, bool) {
+	if u.IsDeleted() {
+		return "", false
 	}
-	return false
+	kind, first, second := id.parts()
+	switch {
+	case kind == "phone" && u.HasPhone() && u.CountryCode == first && u.Phone == second:
+		return u.PhoneLease, true
+	case kind == "openid" && u.HasWeChat():
+		if o, ok := u.WeChat.OpenIDs[first]; ok && o.OpenID == second {
+			return o.Lease, true
+		}
+	case kind == "unionid" && u.HasWeChat() && u.WeChat.UnionID == first:
+		return u.WeChat.UnionIDLease, true
+	}
+	return "", false
+}
+
+// OpenIDIn is the account's openid in app, or "".
+func (u *User) OpenIDIn(app string) string {
+	if !u.HasWeChat() {
+		return ""
+	}
+	return u.WeChat.OpenIDs[app].OpenID
+}
+
+// UnionID is the account's unionid, or "".
+func (u *User) UnionID() string {
+	if !u.HasWeChat() {
+		return ""
+	}
+	return u.WeChat.UnionID
+}
+
+// List makes the account being built list id under lease.
+func (u *User) List(id Identity, lease string) {
+	kind, first, second := id.parts()
+	switch kind {
+	case "phone":
+		u.CountryCode, u.Phone, u.PhoneLease = first, second, lease
+	case "openid":
+		if u.WeChat == nil {
+			u.WeChat = &WeChat{}
+		}
+		if u.WeChat.OpenIDs == nil {
+			u.WeChat.OpenIDs = map[string]AppOpenID{}
+		}
+		u.WeChat.OpenIDs[first] = AppOpenID{OpenID: second, Lease: lease}
+	case "unionid":
+		if u.WeChat == nil {
+			u.WeChat = &WeChat{}
+		}
+		u.WeChat.UnionID, u.WeChat.UnionIDLease = first, lease
+	}
 }
 
 // NewUser returns a fresh account created now, with a new id.
@@ -138,6 +244,7 @@ func (s *Store) UpdateProfile(ctx context.Context, id bson.ObjectID, sid string,
 	var unset bson.D
 	if c.Nickname != nil {
 		set = append(set, bson.E{Key: "nickname", Value: *c.Nickname})
+		unset = append(unset, bson.E{Key: "nicknameGenerated", Value: ""})
 	}
 	if c.AvatarURL != nil {
 		set = append(set, bson.E{Key: "avatarUrl", Value: *c.AvatarURL})
@@ -151,7 +258,7 @@ func (s *Store) UpdateProfile(ctx context.Context, id bson.ObjectID, sid string,
 	if c.Birthday != nil && *c.Birthday != "" {
 		set = append(set, bson.E{Key: "birthday", Value: *c.Birthday})
 	} else if c.Birthday != nil {
-		unset = bson.D{{Key: "birthday", Value: ""}}
+		unset = append(unset, bson.E{Key: "birthday", Value: ""})
 	}
 	update := bson.D{{Key: "$set", Value: set}}
 	if unset != nil {
@@ -164,14 +271,20 @@ func (s *Store) UpdateProfile(ctx context.Context, id bson.ObjectID, sid string,
 	return s.updateUser(ctx, filter, update)
 }
 
-// FillNameAndAvatar sets the nickname and avatar of an account where they
-// are still empty; empty arguments are left alone.
-func (s *Store) FillNameAndAvatar(ctx context.Context, u *User, nickname, avatarURL string, now time.Time) (*User, error) {
+// FillNameAndAvatar sets the nickname of an account where it is still
+// empty (or, with overGenerated, made up at sign-up), and the avatar where
+// it is still empty; empty arguments are left alone.
+func (s *Store) FillNameAndAvatar(ctx context.Context, u *User, nickname, avatarURL string, overGenerated bool, now time.Time) (*User, error) {
 	filter := bson.D{{Key: "_id", Value: u.ID}, live}
-	var set bson.D
-	if nickname != "" && u.Nickname == "" {
+	var set, unset bson.D
+	switch {
+	case nickname != "" && u.Nickname == "":
 		set = append(set, bson.E{Key: "nickname", Value: nickname})
 		filter = append(filter, bson.E{Key: "nickname", Value: ""})
+	case nickname != "" && overGenerated && u.NicknameGenerated:
+		set = append(set, bson.E{Key: "nickname", Value: nickname})
+		unset = bson.D{{Key: "nicknameGenerated", Value: ""}}
+		filter = append(filter, bson.E{Key: "nickname", Value: u.Nickname}, bson.E{Key: "nicknameGenerated", Value: true})
 	}
 	if avatarURL != "" && u.AvatarURL == "" {
 		set = append(set, bson.E{Key: "avatarUrl", Value: avatarURL})
@@ -181,7 +294,11 @@ func (s *Store) FillNameAndAvatar(ctx context.Context, u *User, nickname, avatar
 		return u, nil
 	}
 	set = append(set, bson.E{Key: "updatedAt", Value: ms(now)})
-	updated, err := s.updateUser(ctx, filter, bson.D{{Key: "$set", Value: set}})
+	update := bson.D{{Key: "$set", Value: set}}
+	if unset != nil {
+		update = append(update, bson.E{Key: "$unset", Value: unset})
+	}
+	updated, err := s.updateUser(ctx, filter, update)
 	if errors.Is(err, ErrConflict) {
 		return u, nil // changed meanwhile: what is there stays
 	}
@@ -200,16 +317,13 @@ func (s *Store) DeleteUser(ctx context.Context, id bson.ObjectID, now time.Time)
 	return &before, nil
 }
 
-// SealUser makes id a tombstone, whether or not an account was inserted
-// under it: the creation of an account that was given up can then never
-// be completed by another request. It reports whether an account was
-// there (completed meanwhile, and now gone).
-func (s *Store) SealUser(ctx context.Context, id bson.ObjectID, now time.Time) (bool, error) {
-	res, err := s.users.ReplaceOne(ctx, byID(id), tombstone(id, now), options.Replace().SetUpsert(true))
-	if err != nil {
-		return false, translate(err, nil)
-	}
-	return res.MatchedCount > 0, nil
+// SealUser makes id a tombstone if no account was stored under it: the
+// creation of an account that was cut short can then never be completed,
+// and its claims can be released. ErrDuplicate means an account (or a
+// tombstone) is there already.
+func (s *Store) SealUser(ctx context.Context, id bson.ObjectID, now time.Time) error {
+	_, err := s.users.InsertOne(ctx, tombstone(id, now))
+	return translate(err, nil)
 }
 
 // tombstone is what stays of an account id once it is gone: the id, so

@@ -38,15 +38,10 @@ func (s *Store) WeChatTokenFor(ctx context.Context, appID string) (*WeChatToken,
 // SaveWeChatToken caches t for every instance.
 func (s *Store) SaveWeChatToken(ctx context.Context, t *WeChatToken) error {
 	t.FetchedAt, t.ExpiresAt = ms(t.FetchedAt), ms(t.ExpiresAt)
-	filter := bson.D{{Key: "_id", Value: t.AppID}}
-	var err error
-	for attempt := 0; attempt < 2; attempt++ {
-		_, err = s.wechatTokens.ReplaceOne(ctx, filter, t, options.Replace().SetUpsert(true))
-		if err = translate(err, nil); err != ErrDuplicate {
-			return err
-		}
-	}
-	return err
+	return upsert(func() error {
+		_, err := s.wechatTokens.ReplaceOne(ctx, byID(t.AppID), t, options.Replace().SetUpsert(true))
+		return err
+	})
 }
 
 // AcquireTokenLease makes owner the one instance fetching the app's token

@@ -14,7 +14,7 @@ import (
 // is for decrypting data of this login only; it is never stored, answered
 // or logged.
 type Login struct {
-	Identity   store.WeChat
+	Identity   store.WeChatUser
 	SessionKey string
 }
 
@@ -33,5 +33,5 @@ func (c *Client) Code2Session(ctx context.Context, code string) (*Login, error) 
 	if out.OpenID == "" || out.SessionKey == "" {
 		return nil, apierror.WeChatDown(errors.New("wechat jscode2session: answer without openid or session_key"))
 	}
-	return &Login{Identity: store.WeChat{OpenID: out.OpenID, UnionID: out.UnionID}, SessionKey: out.SessionKey}, nil
+	return &Login{Identity: store.WeChatUser{AppID: c.appID, OpenID: out.OpenID, UnionID: out.UnionID}, SessionKey: out.SessionKey}, nil
 }

@@ -72,7 +72,9 @@ func seedUser(ctx context.Context, st *store.Store, keys smscode.Keys, phone str
 	u.Sessions = map[string]store.Session{token.NewSessionID(): {
 		TokenHash: token.HashSecret(secret), Method: "sms", CreatedAt: now, RotatedAt: now, ExpiresAt: now.Add(720 * time.Hour),
 	}}
-	if err := st.Claim(ctx, store.PhoneIdentity("86", phone), u.ID, now); err != nil {
+	lease := store.NewLease()
+	u.PhoneLease = lease
+	if err := st.Claim(ctx, store.PhoneIdentity("86", phone), u.ID, lease, now); err != nil {
 		return err
 	}
 	if err := st.CreateUser(ctx, u); err != nil {

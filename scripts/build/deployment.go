@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"gopkg.in/yaml.v3"
 )
@@ -12,27 +13,15 @@ import (
 // Deployment is serverless.yml: the one description of what is deployed,
 // every function with its trigger and the settings they share.
 type Deployment struct {
-	Service     string              `yaml:"service"`
-	App         string              `yaml:"app"`
-	Stage       string              `yaml:"stage"`
-	FunctionURL map[string]any      `yaml:"x-function-url"`
-	Provider    Provider            `yaml:"provider"`
-	Functions   map[string]Function `yaml:"functions"`
-}
-
-// Provider holds the settings every function shares.
-type Provider struct {
-	Name        string            `yaml:"name"`
-	Region      string            `yaml:"region"`
-	Runtime     string            `yaml:"runtime"`
-	MemorySize  int               `yaml:"memorySize"`
-	Timeout     int               `yaml:"timeout"`
-	InitTimeout int               `yaml:"initTimeout"`
-	Role        string            `yaml:"role"`
-	VPCConfig   map[string]string `yaml:"vpcConfig"`
-	Environment struct {
-		Variables map[string]string `yaml:"variables"`
-	} `yaml:"environment"`
+	Service     string         `yaml:"service"`
+	App         string         `yaml:"app"`
+	Stage       string         `yaml:"stage"`
+	FunctionURL map[string]any `yaml:"x-function-url"`
+	// Provider holds the settings every function shares: name (tencent),
+	// and inputs of the scf component, which every function's instance
+	// gets as they are.
+	Provider  map[string]any      `yaml:"provider"`
+	Functions map[string]Function `yaml:"functions"`
 }
 
 // Function is one function's entry.
@@ -45,8 +34,12 @@ type Function struct {
 	Events []map[string]any `yaml:"events"`
 }
 
-// ReadDeployment reads serverless.yml. A key this program does not know
-// is an error rather than something silently left out of the deployment.
+// providerName is the one provider key that is not an input.
+const providerName = "name"
+
+// ReadDeployment reads serverless.yml. A key this program does not know,
+// or a shared setting the scf component does not take, is an error rather
+// than something silently left out of the deployment.
 func ReadDeployment(path string) (*Deployment, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -58,7 +51,27 @@ func ReadDeployment(path string) (*Deployment, error) {
 	if err := dec.Decode(&d); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if d.Provider[providerName] != "tencent" {
+		return nil, fmt.Errorf("%s: provider.name must be tencent", path)
+	}
+	for _, k := range d.SharedInputs() {
+		if err := checkInput(k, d.Provider[k]); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	return &d, nil
+}
+
+// SharedInputs are the names of the inputs every function shares, sorted.
+func (d *Deployment) SharedInputs() []string {
+	var names []string
+	for k := range d.Provider {
+		if k != providerName {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	return names
 }
 
 // instance is one function as an instance of the scf component: the
@@ -69,27 +82,7 @@ type instance struct {
 	Stage     string         `yaml:"stage"`
 	Component string         `yaml:"component"`
 	Name      string         `yaml:"name"`
-	Inputs    instanceInputs `yaml:"inputs"`
-}
-
-type instanceInputs struct {
-	Src struct {
-		Src     string   `yaml:"src"`
-		Exclude []string `yaml:"exclude"`
-	} `yaml:"src"`
-	Handler     string            `yaml:"handler"`
-	Runtime     string            `yaml:"runtime"`
-	Region      string            `yaml:"region"`
-	Description string            `yaml:"description"`
-	MemorySize  int               `yaml:"memorySize"`
-	Timeout     int               `yaml:"timeout"`
-	InitTimeout int               `yaml:"initTimeout,omitempty"`
-	Role        string            `yaml:"role,omitempty"`
-	VPCConfig   map[string]string `yaml:"vpcConfig,omitempty"`
-	Environment struct {
-		Variables map[string]string `yaml:"variables"`
-	} `yaml:"environment"`
-	Events []map[string]any `yaml:"events"`
+	Inputs    map[string]any `yaml:"inputs"`
 }
 
 const instanceHeader = `# Written by "go run ./scripts/build" from serverless.yml: edit that file.
@@ -97,27 +90,22 @@ const instanceHeader = `# Written by "go run ./scripts/build" from serverless.ym
 `
 
 // WriteInstance writes dir/serverless.yml, the instance that deploys
-// function name from dir, which holds its binary main.
+// function name from dir, which holds its binary main: every shared
+// setting as serverless.yml has it, and the function's own.
 func (d *Deployment) WriteInstance(dir, name string) error {
 	fn, ok := d.Functions[name]
 	if !ok {
 		return fmt.Errorf("serverless.yml has no function %q", name)
 	}
-	in := instance{App: d.App, Stage: d.Stage, Component: "scf", Name: name}
-	p := d.Provider
-	in.Inputs.Src.Src = "./"
-	in.Inputs.Src.Exclude = []string{"serverless.yml"}
-	in.Inputs.Handler = fn.Handler
-	in.Inputs.Runtime = p.Runtime
-	in.Inputs.Region = p.Region
-	in.Inputs.Description = fn.Description
-	in.Inputs.MemorySize = p.MemorySize
-	in.Inputs.Timeout = p.Timeout
-	in.Inputs.InitTimeout = p.InitTimeout
-	in.Inputs.Role = p.Role
-	in.Inputs.VPCConfig = p.VPCConfig
-	in.Inputs.Environment.Variables = p.Environment.Variables
-	in.Inputs.Events = fn.Events
+	inputs := map[string]any{}
+	for _, k := range d.SharedInputs() {
+		inputs[k] = d.Provider[k]
+	}
+	inputs["src"] = map[string]any{"src": "./", "exclude": []string{"serverless.yml"}}
+	inputs["handler"] = fn.Handler
+	inputs["description"] = fn.Description
+	inputs["events"] = fn.Events
+	in := instance{App: d.App, Stage: d.Stage, Component: "scf", Name: name, Inputs: inputs}
 
 	var buf bytes.Buffer
 	buf.WriteString(instanceHeader)

@@ -42,10 +42,11 @@ func TestServerlessYAMLMatchesFunctions(t *testing.T) {
 	if strings.Join(deployed, ",") != strings.Join(folders, ",") {
 		t.Fatalf("serverless.yml deploys %v, functions/ holds %v", deployed, folders)
 	}
-	if f.Provider.Runtime != "Go1" || f.Provider.MemorySize < 64 || f.Provider.Timeout < 1 {
-		t.Errorf("provider runtime %q memory %d timeout %d", f.Provider.Runtime, f.Provider.MemorySize, f.Provider.Timeout)
+	p := settingsOf(t, f)
+	if p.Runtime != "Go1" || p.MemorySize < 64 || p.Timeout < 1 {
+		t.Errorf("provider runtime %q memory %d timeout %d", p.Runtime, p.MemorySize, p.Timeout)
 	}
-	if f.Provider.VPCConfig["vpcId"] == "" || f.Provider.VPCConfig["subnetId"] == "" {
+	if p.VPCConfig["vpcId"] == "" || p.VPCConfig["subnetId"] == "" {
 		t.Error("no VPC settings: TencentDB for MongoDB is reachable only inside a VPC")
 	}
 	for _, name := range folders {
@@ -67,13 +68,37 @@ func TestServerlessYAMLMatchesFunctions(t *testing.T) {
 		}
 	}
 	for _, v := range []string{"MONGODB_URI", "JWT_SECRET", "WECHAT_APPID", "WECHAT_SECRET", "SMS_SDK_APP_ID", "SMS_COOLDOWN", "SMS_IP_HOURLY_LIMIT"} {
-		value, ok := f.Provider.Environment.Variables[v]
+		value, ok := p.Environment.Variables[v]
 		if !ok {
 			t.Errorf("variable %s is not passed to the functions", v)
 		} else if value != "${env:"+v+"}" {
 			t.Errorf("variable %s is %q in serverless.yml: values come from the environment or .env, never the file", v, value)
 		}
 	}
+}
+
+// settings are the provider's settings the tests look at.
+type settings struct {
+	Runtime     string            `yaml:"runtime"`
+	MemorySize  int               `yaml:"memorySize"`
+	Timeout     int               `yaml:"timeout"`
+	VPCConfig   map[string]string `yaml:"vpcConfig"`
+	Environment struct {
+		Variables map[string]string `yaml:"variables"`
+	} `yaml:"environment"`
+}
+
+func settingsOf(t *testing.T, d *Deployment) settings {
+	t.Helper()
+	raw, err := yaml.Marshal(d.Provider)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s settings
+	if err := yaml.Unmarshal(raw, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // hasPublicURL reports whether events hold a function URL trigger open to
@@ -146,13 +171,13 @@ func TestInstancesDeployEveryFunction(t *testing.T) {
 			t.Errorf("%s: component %q name %q app %q stage %q", name, in.Component, in.Name, in.App, in.Stage)
 		}
 		i := in.Inputs
-		if i.Src.Src != "./" || i.Handler != "main" || i.Runtime != "Go1" || i.MemorySize != d.Provider.MemorySize {
+		if i.Src.Src != "./" || i.Handler != "main" || i.Runtime != "Go1" || i.MemorySize != settingsOf(t, d).MemorySize {
 			t.Errorf("%s: src %q handler %q runtime %q memory %d", name, i.Src.Src, i.Handler, i.Runtime, i.MemorySize)
 		}
 		if i.Region != "${env:TENCENTCLOUD_REGION}" || i.Role != "${env:SCF_ROLE}" || i.VPCConfig["vpcId"] != "${env:VPC_ID}" {
 			t.Errorf("%s: region %q role %q vpc %v", name, i.Region, i.Role, i.VPCConfig)
 		}
-		if len(i.Environment.Variables) != len(d.Provider.Environment.Variables) ||
+		if len(i.Environment.Variables) != len(settingsOf(t, d).Environment.Variables) ||
 			i.Environment.Variables["JWT_SECRET"] != "${env:JWT_SECRET}" {
 			t.Errorf("%s: environment %v", name, i.Environment.Variables)
 		}

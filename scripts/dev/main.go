@@ -1,11 +1,13 @@
 // Command dev runs the whole API locally:
 //
 //	go run ./scripts/dev [-addr 127.0.0.1:9000] [-data .data]
-//	go run ./scripts/dev invoke <function> < event.json
+//	go run ./scripts/dev invoke [-as <name> | -context <json>] <function> < event.json
 //
 // It builds every function under functions/ and runs each as its own
 // process over the SCF Go runtime protocol, behind an HTTP front that turns
-// requests into API Gateway events, routing by the first path segment. What
+// requests into API Gateway events, routing by the first path segment, and
+// plays wx.cloud.callFunction below /_wxcloud/. invoke sends one event,
+// with an invocation context as the platform passes a wx.cloud caller's. What
 // the environment leaves unset is stood in for locally: an embedded
 // MongoDB-compatible database under .data/, a WeChat simulator, console SMS
 // (codes printed here) and a development JWT key. Ctrl-C stops everything.
@@ -13,6 +15,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,7 +48,7 @@ func run(args []string) error {
 	addr := fs.String("addr", "127.0.0.1:9000", "address the HTTP front listens on")
 	data := fs.String("data", ".data", "folder for the embedded database, binaries and development key")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: go run ./scripts/dev [-addr host:port] [-data dir]\n       go run ./scripts/dev invoke <function> < event.json")
+		fmt.Fprintln(fs.Output(), "usage: go run ./scripts/dev [-addr host:port] [-data dir]\n       go run ./scripts/dev invoke [-as name | -context json] <function> < event.json")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -63,11 +66,7 @@ func run(args []string) error {
 	defer stop()
 
 	if fs.Arg(0) == "invoke" {
-		if fs.NArg() != 2 {
-			fs.Usage()
-			return errors.New("invoke needs a function name")
-		}
-		return invoke(ctx, root, dataDir, fs.Arg(1), os.Stdin, os.Stdout)
+		return runInvoke(ctx, root, dataDir, fs.Args()[1:])
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
@@ -95,7 +94,7 @@ func serve(ctx context.Context, root, dataDir, addr string) error {
 	defer env.Close()
 	defer stopAll(procs)
 
-	gw := &localscf.Gateway{Functions: procs, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	gw := &localscf.Gateway{Functions: procs, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)), WeChatAppID: env.WeChatAppID}
 	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
 
@@ -107,8 +106,51 @@ func serve(ctx context.Context, root, dataDir, addr string) error {
 	return srv.Shutdown(shutdown)
 }
 
+// runInvoke parses invoke's flags and runs it on the event read from stdin.
+func runInvoke(ctx context.Context, root, dataDir string, args []string) error {
+	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
+	as := fs.String("as", "", "call through wx.cloud as the WeChat simulator's user `name`: the context of openid dev_<name>, unionid devunion_<name>, app WECHAT_APPID, address 127.0.0.1")
+	contextJSON := fs.String("context", "", "the invocation's context as the platform passes it, a JSON object of strings, e.g. `{\"WX_OPENID\":\"dev_alice\",\"WX_APPID\":\"...\"}`")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: go run ./scripts/dev invoke [-as name | -context json] <function> < event.json")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("invoke needs a function name")
+	}
+	caller := invocationContext{as: *as}
+	if *as != "" && *contextJSON != "" {
+		return errors.New("invoke takes -as or -context, not both")
+	}
+	if *contextJSON != "" {
+		if err := json.Unmarshal([]byte(*contextJSON), &caller.environment); err != nil || caller.environment == nil {
+			return errors.New(`-context must be a JSON object of strings, such as {"WX_OPENID":"dev_alice","WX_APPID":"` + localscf.DevAppID + `"}`)
+		}
+	}
+	return invoke(ctx, root, dataDir, fs.Arg(0), caller, os.Stdin, os.Stdout)
+}
+
+// invocationContext is the context invoke sends: the simulator user as, or
+// environment as given; neither sends none.
+type invocationContext struct {
+	as          string
+	environment map[string]string
+}
+
+// of is the context for a deployment whose app is appID.
+func (c invocationContext) of(appID string) map[string]string {
+	if c.as == "" {
+		return c.environment
+	}
+	return localscf.WXCloudContext(appID, "dev_"+c.as, "devunion_"+c.as, "127.0.0.1")
+}
+
 // invoke runs one event through one function and prints its answer.
-func invoke(ctx context.Context, root, dataDir, name string, in io.Reader, out io.Writer) error {
+func invoke(ctx context.Context, root, dataDir, name string, caller invocationContext, in io.Reader, out io.Writer) error {
 	event, err := io.ReadAll(in)
 	if err != nil {
 		return err
@@ -119,7 +161,7 @@ func invoke(ctx context.Context, root, dataDir, name string, in io.Reader, out i
 	}
 	defer env.Close()
 	defer stopAll(procs)
-	answer, err := localscf.InvokeDirect(ctx, procs[name], event)
+	answer, err := localscf.InvokeWithContext(ctx, procs[name], event, caller.of(env.WeChatAppID))
 	if err != nil {
 		return err
 	}
@@ -213,6 +255,7 @@ func banner(w io.Writer, base, dataDir string, names []string, procs map[string]
 		fmt.Fprintf(w, "captcha: send \"captchaTicket\":%q when asked (CAPTCHA_REQUIRED); each ticket works once, so then %q, %q…\n",
 			env.CaptchaTicket, env.CaptchaTicket+"-2", env.CaptchaTicket+"-3")
 	}
+	fmt.Fprintf(w, "wx.cloud.callFunction: POST %s%s<function> with the call's data, the caller in X-WX-OPENID (and X-WX-UNIONID)\n", base, localscf.WXCloudPath)
 	fmt.Fprintf(w, "\ntry:  curl -s %s/send-sms -d '{\"phone\":\"13800138000\"}'\n\nCtrl-C stops everything.\n\n", base)
 }
 

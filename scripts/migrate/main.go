@@ -2,7 +2,7 @@
 // by an earlier version, once per deployment and after each upgrade (not
 // at every cold start):
 //
-//	MONGODB_URI=mongodb://… [MONGODB_DATABASE=auth] [JWT_SECRET=…] go run ./scripts/migrate
+//	MONGODB_URI=mongodb://… [MONGODB_DATABASE=auth] [JWT_SECRET=…] [WECHAT_APPID=wx…] go run ./scripts/migrate
 //
 // Without MONGODB_URI it works on the local development database (.data/db,
 // the one go run ./scripts/dev uses).
@@ -69,6 +69,10 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer) error {
 		database = "auth"
 	}
 	s, err := store.Connect(uri, database, "scf-auth/migrate")
+	var weak *store.WeakURIError
+	if errors.As(err, &weak) {
+		return fmt.Errorf("MONGODB_URI %v", weak)
+	}
 	if err != nil {
 		return errors.New("MONGODB_URI is not a valid connection string")
 	}
@@ -78,7 +82,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer) error {
 	if err := s.Ping(ctx); err != nil {
 		return fmt.Errorf("cannot reach the database (TencentDB for MongoDB answers only inside its VPC): %w", err)
 	}
-	u := &upgrade{store: s, db: s.Database(), now: time.Now(), out: out}
+	u := &upgrade{store: s, db: s.Database(), appID: getenv("WECHAT_APPID"), now: time.Now(), out: out}
 	if secret := getenv("JWT_SECRET"); secret != "" {
 		cfg := &config.Config{JWTSecret: []byte(strings.TrimSpace(secret))}
 		keys := app.SMSKeys(cfg)

@@ -20,10 +20,12 @@ import (
 // of this one. Every step is idempotent and can be run again after an
 // interruption: it does what is missing and counts what was there.
 //
-//   - identity claims (identities) for every account's phone, openid and
-//     unionid, which now keep one account per identity instead of unique
-//     indexes; two accounts holding one identity stop the upgrade, naming
-//     both, for an operator to decide;
+//   - identity claims (identities) for every account's phone, openids and
+//     unionid, each under a lease the account records, openids under the
+//     app they belong to (WECHAT_APPID for those stored before several
+//     apps), which keep one account per identity instead of unique indexes;
+//     two accounts holding one identity stop the upgrade, naming both, for
+//     an operator to decide;
 //   - the sessions of the sessions collection copied into their accounts,
 //     with a lookup (legacy_sessions) for the refresh tokens issued before,
 //     which name their session but not its account;
@@ -35,6 +37,9 @@ type upgrade struct {
 	store *store.Store
 	db    *mongo.Database
 	keys  *smscode.Keys
+	// appID is WECHAT_APPID: the app of the openids stored before several
+	// apps.
+	appID string
 	now   time.Time
 	out   io.Writer
 }
@@ -42,73 +47,180 @@ type upgrade struct {
 // ErrDuplicateIdentity stops the upgrade: two accounts hold one identity.
 var ErrDuplicateIdentity = errors.New("two accounts hold one identity")
 
-// legacyUser is what the identities step reads of an account.
+// legacyUser is what the identities step reads of an account, in the
+// shape of any earlier version.
 type legacyUser struct {
 	ID          bson.ObjectID `bson:"_id"`
 	CountryCode string        `bson:"countryCode"`
 	Phone       string        `bson:"phone"`
-	WeChat      *store.WeChat `bson:"wechat"`
+	PhoneLease  string        `bson:"phoneLease"`
+	WeChat      *legacyWeChat `bson:"wechat"`
+	Rev         *int64        `bson:"rev"`
 	DeletedAt   *time.Time    `bson:"deletedAt"`
 }
 
-func (l legacyUser) user() *store.User {
-	return &store.User{ID: l.ID, CountryCode: l.CountryCode, Phone: l.Phone, WeChat: l.WeChat, DeletedAt: l.DeletedAt}
+// legacyWeChat is a WeChat identity as any version stored it: one openid
+// (before several apps), or openids by app.
+type legacyWeChat struct {
+	OpenID       string                     `bson:"openid"`
+	OpenIDs      map[string]store.AppOpenID `bson:"openids"`
+	UnionID      string                     `bson:"unionid"`
+	UnionIDLease string                     `bson:"unionidLease"`
 }
 
-// identities claims every identity of every account.
+// user is the account in this version's shape, its openid of before
+// several apps given to app (the first mini-program); leases as stored.
+func (l legacyUser) user(app string) (*store.User, error) {
+	u := &store.User{ID: l.ID, CountryCode: l.CountryCode, Phone: l.Phone, PhoneLease: l.PhoneLease, DeletedAt: l.DeletedAt}
+	if w := l.WeChat; w != nil && (w.OpenID != "" || len(w.OpenIDs) > 0) {
+		u.WeChat = &store.WeChat{OpenIDs: map[string]store.AppOpenID{}, UnionID: w.UnionID, UnionIDLease: w.UnionIDLease}
+		for a, o := range w.OpenIDs {
+			u.WeChat.OpenIDs[a] = o
+		}
+		if w.OpenID != "" {
+			if app == "" {
+				return nil, errors.New("accounts store a WeChat openid of before several apps: set WECHAT_APPID, the mini-program it belongs to")
+			}
+			if _, ok := u.WeChat.OpenIDs[app]; !ok {
+				u.WeChat.OpenIDs[app] = store.AppOpenID{OpenID: w.OpenID}
+			}
+		}
+	}
+	return u, nil
+}
+
+// legacyOpenID is the claim id of an openid before several apps.
+func legacyOpenID(openid string) store.Identity { return store.Identity("openid:" + openid) }
+
+// identities brings every account and the claims of its identities to
+// this version's shape: each identity claimed for its account under a
+// lease the account records, openids under their app.
 func (u *upgrade) identities(ctx context.Context) error {
 	cur, err := u.db.Collection("users").Find(ctx, bson.D{}, options.Find().SetBatchSize(500))
 	if err != nil {
 		return err
 	}
 	defer cur.Close(ctx)
-	var accounts, claimed, there, released int
+	var accounts, claimed, leased, moved, there, reshaped, legacy int
 	for cur.Next(ctx) {
 		var l legacyUser
 		if err := cur.Decode(&l); err != nil {
 			return err
 		}
+		if l.DeletedAt != nil {
+			continue
+		}
 		accounts++
-		for _, id := range l.user().Identities() {
-			err := u.store.Claim(ctx, id, l.ID, u.now)
-			if err == nil {
-				claimed++
-				continue
-			}
-			if !errors.Is(err, store.ErrDuplicate) {
-				return err
-			}
-			c, err := u.store.ClaimOf(ctx, id)
+		want, err := l.user(u.appID)
+		if err != nil {
+			return err
+		}
+		changed := l.Rev == nil || (l.WeChat != nil && l.WeChat.OpenID != "")
+		for _, id := range want.Identities() {
+			recorded, _ := want.LeaseOf(id)
+			lease, outcome, err := u.claim(ctx, id, l.ID, recorded)
 			if err != nil {
 				return err
 			}
-			if c.UserID == l.ID {
+			switch outcome {
+			case claimCreated:
+				claimed++
+			case claimLeased:
+				leased++
+			case claimMoved:
+				moved++
+			default:
 				there++
-				continue
 			}
-			other, err := u.store.UserByID(ctx, c.UserID)
-			if err == nil && other.Holds(id) {
-				return fmt.Errorf("%w: accounts %s and %s both hold %s; keep one (remove it from the other account) and run again",
-					ErrDuplicateIdentity, c.UserID.Hex(), l.ID.Hex(), id)
+			if lease != recorded {
+				want.List(id, lease)
+				changed = true
 			}
-			// A claim of an earlier run whose account has since let go of
-			// the identity: it is now this account's.
-			if _, err := u.store.Release(ctx, id, c.UserID); err != nil {
+		}
+		if changed {
+			var rev int64
+			if l.Rev != nil {
+				rev = *l.Rev
+			}
+			set := bson.D{{Key: "rev", Value: rev}}
+			if want.HasPhone() {
+				set = append(set, bson.E{Key: "phoneLease", Value: want.PhoneLease})
+			}
+			if want.WeChat != nil {
+				set = append(set, bson.E{Key: "wechat", Value: want.WeChat})
+			}
+			if _, err := u.db.Collection("users").UpdateOne(ctx, bson.D{{Key: "_id", Value: l.ID}}, bson.D{{Key: "$set", Value: set}}); err != nil {
 				return err
 			}
-			if err := u.store.Claim(ctx, id, l.ID, u.now); err != nil {
-				return fmt.Errorf("claim %s for %s: %w", id, l.ID.Hex(), err)
+			reshaped++
+		}
+		if w := l.WeChat; w != nil && w.OpenID != "" {
+			res, err := u.db.Collection("identities").DeleteOne(ctx, bson.D{{Key: "_id", Value: legacyOpenID(w.OpenID)}, {Key: "userId", Value: l.ID}})
+			if err != nil {
+				return err
 			}
-			released++
-			claimed++
+			legacy += int(res.DeletedCount)
 		}
 	}
 	if err := cur.Err(); err != nil {
 		return err
 	}
-	fmt.Fprintf(u.out, "identities: %d accounts read, %d claims created, %d already there, %d moved from an account that no longer held them\n",
-		accounts, claimed, there, released)
+	fmt.Fprintf(u.out, "identities: %d accounts read, %d reshaped; claims: %d created, %d given a lease, %d moved from an account that no longer held them, %d already right; %d claims of openids before several apps replaced\n",
+		accounts, reshaped, claimed, leased, moved, there, legacy)
 	return nil
+}
+
+// What claim did to an identity's claim.
+const (
+	claimThere = iota
+	claimCreated
+	claimLeased
+	claimMoved
+)
+
+// claim makes sure the claim of id names account userID under a lease,
+// recorded (when not empty, and the claim has none yet or has it), and
+// returns the lease the account must record.
+func (u *upgrade) claim(ctx context.Context, id store.Identity, userID bson.ObjectID, recorded string) (string, int, error) {
+	lease := recorded
+	if lease == "" {
+		lease = store.NewLease()
+	}
+	c, err := u.store.ClaimOf(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotClaimed):
+		if err := u.store.Claim(ctx, id, userID, lease, u.now); err != nil {
+			return "", 0, fmt.Errorf("claim %s for %s: %w", id, userID.Hex(), err)
+		}
+		return lease, claimCreated, nil
+	case err != nil:
+		return "", 0, err
+	case c.UserID == userID && c.Lease != "":
+		return c.Lease, claimThere, nil
+	case c.UserID == userID:
+		if _, err := u.store.Restamp(ctx, id, userID, "", lease, u.now); err != nil {
+			return "", 0, err
+		}
+		return lease, claimLeased, nil
+	}
+	var other legacyUser
+	err = u.db.Collection("users").FindOne(ctx, bson.D{{Key: "_id", Value: c.UserID}}).Decode(&other)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return "", 0, err
+	}
+	if o, _ := other.user(u.appID); err == nil && other.DeletedAt == nil && o.Holds(id) {
+		return "", 0, fmt.Errorf("%w: accounts %s and %s both hold %s; keep one (remove it from the other account) and run again",
+			ErrDuplicateIdentity, c.UserID.Hex(), userID.Hex(), id)
+	}
+	// A claim whose account has since let go of the identity: it is now
+	// this account's.
+	if _, err := u.store.Release(ctx, id, c.Lease); err != nil {
+		return "", 0, err
+	}
+	if err := u.store.Claim(ctx, id, userID, lease, u.now); err != nil {
+		return "", 0, fmt.Errorf("claim %s for %s: %w", id, userID.Hex(), err)
+	}
+	return lease, claimMoved, nil
 }
 
 // legacySession is a session document of the earlier sessions collection.

@@ -54,10 +54,12 @@ func (a *Accounts) CheckSession(ctx context.Context, userID, sessionID string) e
 }
 
 // WeChatUser finds the enabled account of a WeChat user by its identity
-// claims, as the login's profile function does for a wx.cloud caller:
-// the claim, then the account (two round trips).
+// claims (the app's openid, and the unionid when the platform gave one),
+// as the login's profile function does for a wx.cloud caller: the
+// claims, then the account (two round trips; three with a unionid, whose
+// claim is read beside the openid's).
 func (a *Accounts) WeChatUser(ctx context.Context, wx authn.WeChatCaller) (string, error) {
-	u, err := a.resolver.HolderOfWeChat(ctx, store.WeChat{OpenID: wx.OpenID, UnionID: wx.UnionID})
+	u, err := a.resolver.HolderOfWeChat(ctx, store.WeChatUser{AppID: wx.AppID, OpenID: wx.OpenID, UnionID: wx.UnionID})
 	switch {
 	case err != nil:
 		return "", err

@@ -44,6 +44,9 @@ type Environment struct {
 	// Vars are added to the functions' environment.
 	Vars  map[string]string
 	Notes []string
+	// WeChatAppID is the functions' WECHAT_APPID, given or stood in for:
+	// the app of a local wx.cloud caller.
+	WeChatAppID string
 
 	stopDB func()
 	sim    *http.Server
@@ -92,6 +95,7 @@ func NewEnvironment(dataDir string, getenv func(string) string) (*Environment, e
 	}
 	set("JWT_SECRET", secret, "JWT_SECRET: development key in "+filepath.Join(dataDir, "jwt-secret"))
 	set("WECHAT_APPID", DevAppID, "WECHAT_APPID: "+DevAppID+" (development)")
+	e.WeChatAppID = firstSet(getenv("WECHAT_APPID"), DevAppID)
 	set("WECHAT_SECRET", DevSecret, "")
 	if getenv("WECHAT_API_BASE") == "" {
 		appID, secret := firstSet(getenv("WECHAT_APPID"), DevAppID), firstSet(getenv("WECHAT_SECRET"), DevSecret)

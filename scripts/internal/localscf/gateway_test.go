@@ -55,16 +55,26 @@ func newStack(t *testing.T, extra ...string) *stack {
 // newStackOn is newStack on a given database, with extra variables.
 func newStackOn(t *testing.T, uri, db string, extra ...string) *stack {
 	t.Helper()
+	return newStackForApp(t, uri, db, gatewayAppID, extra...)
+}
+
+// gatewayAppID is the mini-program of the stacks' WeChat simulator.
+const gatewayAppID = "wxgateway000000000"
+
+// newStackForApp is newStackOn with the WeChat simulator and WECHAT_APPID
+// of the mini-program appID.
+func newStackForApp(t *testing.T, uri, db, appID string, extra ...string) *stack {
+	t.Helper()
 	mongotest.StoreFor(t, uri, db) // indexes
 	fake := smstest.NewServer("AKIDgw", "gw-key")
 	t.Cleanup(fake.Close)
-	sim, simServer := wechatsim.NewServer("wxgateway000000000", "gw-secret")
+	sim, simServer := wechatsim.NewServer(appID, "gw-secret")
 	t.Cleanup(simServer.Close)
 	env := []string{
 		"MONGODB_URI=" + uri, "MONGODB_DATABASE=" + db, "JWT_SECRET=gateway-test-secret-0123456789abcdef",
 		"SMS_PROVIDER=tencent", "SMS_ENDPOINT=" + fake.URL, "TENCENTCLOUD_SECRET_ID=AKIDgw", "TENCENTCLOUD_SECRET_KEY=gw-key",
 		"SMS_SDK_APP_ID=1400000009", "SMS_SIGN_NAME=网关", "SMS_TEMPLATE_ID=9",
-		"WECHAT_APPID=wxgateway000000000", "WECHAT_SECRET=gw-secret", "WECHAT_API_BASE=" + simServer.URL,
+		"WECHAT_APPID=" + appID, "WECHAT_SECRET=gw-secret", "WECHAT_API_BASE=" + simServer.URL,
 	}
 	env = append(env, extra...)
 	names, err := localscf.Functions("../../..")
@@ -80,7 +90,7 @@ func newStackOn(t *testing.T, uri, db string, extra ...string) *stack {
 		t.Cleanup(p.Stop)
 		procs[n] = p
 	}
-	srv := httptest.NewServer(&localscf.Gateway{Functions: procs, Logger: nil})
+	srv := httptest.NewServer(&localscf.Gateway{Functions: procs, Logger: nil, WeChatAppID: appID})
 	t.Cleanup(srv.Close)
 	return &stack{url: srv.URL, sms: fake, sim: sim, procs: procs}
 }

@@ -3,6 +3,7 @@ package localscf
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -104,22 +105,49 @@ func dialRPC(ctx context.Context, addr string, exited <-chan struct{}) (*rpc.Cli
 	}
 }
 
+// Invocation is what the platform sends a function for one event.
+type Invocation struct {
+	RequestID string
+	Payload   []byte
+	// Environment is the invocation's context, such as a wx.cloud caller's
+	// WX_ keys. The platform sends it as InvokeRequest.Environment, a JSON
+	// object of strings, which scf-go-lib hands to the function as
+	// functioncontext's Environment (and copies into the process
+	// environment). Nil sends none.
+	Environment map[string]string
+}
+
 // Invoke sends one event and returns the function's answer.
 func (p *Process) Invoke(ctx context.Context, requestID string, payload []byte) ([]byte, error) {
+	return p.InvokeWith(ctx, Invocation{RequestID: requestID, Payload: payload})
+}
+
+// InvokeWith sends one invocation, context included, as the platform
+// does, and returns the function's answer.
+func (p *Process) InvokeWith(ctx context.Context, inv Invocation) ([]byte, error) {
+	var environment string
+	if inv.Environment != nil {
+		raw, err := json.Marshal(inv.Environment)
+		if err != nil {
+			return nil, err
+		}
+		environment = string(raw)
+	}
 	client, err := p.running(ctx)
 	if err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(p.timeout())
 	req := &messages.InvokeRequest{
-		Payload:         payload,
-		RequestId:       requestID,
+		Payload:         inv.Payload,
+		RequestId:       inv.RequestID,
 		Deadline:        messages.InvokeRequest_Timestamp{Seconds: deadline.Unix(), Nanos: int64(deadline.Nanosecond())},
 		FunctionName:    p.Name,
 		FunctionVersion: "$LATEST",
 		Namespace:       "default",
 		MemoryLimitInMb: 128,
 		TimeLimitInMs:   int32(p.timeout().Milliseconds()),
+		Environment:     environment,
 	}
 	var resp messages.InvokeResponse
 	call := client.Go("Function.Invoke", req, &resp, nil)
