@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/tencentyun/scf-go-lib/functioncontext"
 
 	"github.com/wxauth/scf-auth/pkg/apierror"
 	"github.com/wxauth/scf-auth/pkg/app"
@@ -535,5 +536,82 @@ func TestBadOptions(t *testing.T) {
 		if _, err := authn.New(opts); err == nil || !strings.HasPrefix(err.Error(), "authn: ") {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// platformContext is the invocation context a wx.cloud call from user
+// openid (and unionid) of app carries, as scf-go-lib hands it to a
+// function.
+func platformContext(ctx context.Context, app, openid, unionid string) context.Context {
+	env := map[string]string{"WX_CONTEXT_KEYS": "WX_OPENID,WX_APPID,WX_UNIONID,WX_CLIENTIP", "WX_APPID": app, "WX_OPENID": openid, "WX_CLIENTIP": "203.0.113.77"}
+	if unionid != "" {
+		env["WX_UNIONID"] = unionid
+	}
+	return functioncontext.NewContext(ctx, &functioncontext.FunctionContext{RequestID: "invocation-1", Environment: env})
+}
+
+// TestWeChatCallerFromTheInvocationContext: a wx.cloud call says who calls
+// in its invocation's context; that caller is trusted for the login's
+// mini-program, found by openid or by unionid, and never carried over to
+// the next invocation through the process environment.
+func TestWeChatCallerFromTheInvocationContext(t *testing.T) {
+	l := newLogin(t)
+	byOpenID := l.env.SignUp(func(u *store.User) { u.WeChat = functest.WeChatOf("o-ctx", "") })
+	byUnionID := l.env.SignUp(func(u *store.User) { // signed up in another app of the brand
+		u.WeChat = &store.WeChat{OpenIDs: map[string]store.AppOpenID{"wx0ther0app0000000": {OpenID: "o-other-app"}}, UnionID: "u-brand"}
+	})
+	a := l.authenticator(t)
+	event := marshal(t, map[string]any{"action": "list", "page": 1})
+
+	ctx := platformContext(t.Context(), functest.AppID, "o-ctx", "")
+	p, err := a.Authenticate(ctx, event)
+	if err != nil || p.WeChat == nil || p.WeChat.OpenID != "o-ctx" || p.WeChat.AppID != functest.AppID || p.UserID != "" {
+		t.Fatalf("Authenticate = %+v, %v", p, err)
+	}
+	trips := counted(t, func(c context.Context) {
+		p, err = a.AuthenticateSession(platformContext(c, functest.AppID, "o-ctx", ""), event)
+	})
+	if err != nil || p.UserID != byOpenID.User.ID.Hex() {
+		t.Fatalf("AuthenticateSession = %+v, %v", p, err)
+	}
+	if trips != 2 {
+		t.Errorf("finding the caller's account took %d round trips, want 2 (its claim, its account)", trips)
+	}
+
+	// WX_UNIONID resolves the account like a unionid from jscode2session.
+	trips = counted(t, func(c context.Context) {
+		p, err = a.AuthenticateSession(platformContext(c, functest.AppID, "o-new-in-this-app", "u-brand"), event)
+	})
+	if err != nil || p.UserID != byUnionID.User.ID.Hex() || p.WeChat.UnionID != "u-brand" {
+		t.Fatalf("by unionid: %+v, %v", p, err)
+	}
+	if trips != 3 {
+		t.Errorf("finding the account by unionid took %d round trips, want 3 (both claims, sent together, then the account)", trips)
+	}
+
+	// Another app's caller is not the login's to vouch for.
+	if _, err := a.Authenticate(platformContext(t.Context(), "wx-another-app", "o-ctx", ""), event); code(t, err) != apierror.Unauthorized {
+		t.Fatalf("another app's caller: %v", err)
+	}
+	// The context and a userInfo that disagree name nobody.
+	both := marshal(t, map[string]any{"userInfo": map[string]any{"appId": functest.AppID, "openId": "o-someone-else"}})
+	if _, err := a.Authenticate(ctx, both); code(t, err) != apierror.Unauthorized {
+		t.Fatalf("context and userInfo disagree: %v", err)
+	}
+	// A token still wins over the context: it names its own account.
+	acct := l.env.SignUp(nil)
+	withToken := marshal(t, map[string]any{"accessToken": acct.AccessToken})
+	if p, err := a.Authenticate(ctx, withToken); err != nil || p.UserID != acct.User.ID.Hex() || p.WeChat != nil {
+		t.Fatalf("token and context: %+v, %v", p, err)
+	}
+
+	// scf-go-lib copies each invocation's context into the process
+	// environment, where it outlives the invocation: the next invocation,
+	// with no context, is nobody.
+	for k, v := range map[string]string{"WX_CONTEXT_KEYS": "WX_OPENID,WX_APPID", "WX_OPENID": "o-ctx", "WX_APPID": functest.AppID} {
+		t.Setenv(k, v)
+	}
+	if _, err := a.Authenticate(t.Context(), event); code(t, err) != apierror.Unauthorized {
+		t.Fatalf("a caller read from the process environment: %v", err)
 	}
 }

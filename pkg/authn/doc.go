@@ -7,7 +7,10 @@
 // A caller is authenticated by its access token (the Bearer token of an
 // HTTP request, the accessToken member of a direct invocation), or, with
 // no token, as the wx.cloud caller the WeChat platform vouches for in a
-// direct invocation from the login's mini-program. Authenticate checks the
+// direct invocation from the login's mini-program: read, as the login's
+// functions read it (package adapter), from that invocation's context
+// (WX_APPID, WX_OPENID, WX_UNIONID) or the older userInfo member, never
+// from the process environment, where an earlier caller outlives its call. Authenticate checks the
 // token's signature and expiry and costs no database round trip;
 // AuthenticateSession also checks that the token's session is still live
 // and its account enabled (a logout, a refresh-token reuse, a deletion or
