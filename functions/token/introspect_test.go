@@ -143,7 +143,7 @@ func TestIntrospectionNeedsTheIntrospectToken(t *testing.T) {
 			}
 		})
 	}
-	a := f.HTTP(functest.Request{Method: "POST", Path: "/token/introspect", Body: body, FunctionURL: true,
+	a := f.HTTP(functest.Request{Method: "POST", Path: "/introspect", Body: body, FunctionURL: true,
 		Headers: map[string]string{"Authorization": "bearer " + introspectToken}}).Expect(t, 200, "OK")
 	if a.Get("active") != true {
 		t.Fatalf("function URL introspection: %s", a.Raw)

@@ -159,6 +159,13 @@ func TestJWKSDirectAndWrongMethod(t *testing.T) {
 		t.Fatalf("direct jwks: %s", a.Raw)
 	}
 	f.Direct(map[string]any{"action": "jwks", "extra": 1}).Expect(t, 0, "INVALID_REQUEST").Field(t, "extra")
+	// The token function's own URL serves it below its segment.
+	for _, path := range []string{"/jwks", "/token/jwks", "/api/token/jwks"} {
+		u := f.HTTP(functest.Request{Method: "GET", Path: path, FunctionURL: true})
+		if u.Status != 200 || !strings.HasPrefix(u.Raw, `{"keys":[{`) || u.Headers["Cache-Control"] != "public, max-age=300" {
+			t.Fatalf("GET %s: %d %v %s", path, u.Status, u.Headers, u.Raw)
+		}
+	}
 	b := f.Do("POST", "/token/jwks", `{}`, "").Expect(t, 405, "METHOD_NOT_ALLOWED")
 	if b.Headers["Allow"] != "GET" || b.Headers["Cache-Control"] != "no-store" {
 		t.Fatalf("405 headers %v", b.Headers)
