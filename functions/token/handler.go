@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"net/http"
 
 	"github.com/wxauth/scf-auth/pkg/adapter"
@@ -9,16 +10,32 @@ import (
 	"github.com/wxauth/scf-auth/pkg/session"
 )
 
-// handler renews and ends sessions.
+// handler renews and ends sessions, publishes the keys that verify access
+// tokens and tells other services whether a token is live.
 type handler struct {
 	sessions *session.Service
+	// jwks is GET /token/jwks's answer, made at cold start.
+	jwks app.Document
+	// introspectHash is the SHA-256 of INTROSPECT_TOKEN; nil when HTTP
+	// introspection is off.
+	introspectHash []byte
 }
 
 func newHandler(d *app.Deps) (app.Handler, error) {
-	h := &handler{sessions: d.Sessions}
+	jwks, err := jwksDocument(d.Issuer)
+	if err != nil {
+		return app.Handler{}, err
+	}
+	h := &handler{sessions: d.Sessions, jwks: jwks}
+	if len(d.Config.IntrospectToken) > 0 {
+		sum := sha256.Sum256(d.Config.IntrospectToken)
+		h.introspectHash = sum[:]
+	}
 	return app.Handler{Routes: []adapter.Route{
 		{Method: http.MethodPost, Path: "/token/refresh", Action: "refresh", Handle: h.refresh},
 		{Method: http.MethodPost, Path: "/token/logout", Action: "logout", Handle: h.logout},
+		{Method: http.MethodGet, Path: "/token/jwks", Action: "jwks", Handle: h.publishKeys},
+		{Method: http.MethodPost, Path: "/token/introspect", Action: "introspect", Handle: h.introspect},
 	}}, nil
 }
 

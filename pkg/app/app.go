@@ -26,9 +26,11 @@ import (
 
 // Deps are the shared dependencies of the handlers.
 type Deps struct {
-	Config   *config.Config
-	Logger   *slog.Logger
-	Store    *store.Store
+	Config *config.Config
+	Logger *slog.Logger
+	Store  *store.Store
+	// Issuer signs and verifies access tokens (JWT_ALG); Sessions uses it.
+	Issuer   *token.Issuer
 	Sessions *session.Service
 	Accounts *account.Resolver
 	// SMSKeys key the SMS state of phones and clients.
@@ -65,7 +67,7 @@ func Run(name string, build func(*Deps) (Handler, error)) {
 // that answers INTERNAL and logs the cause (naming the variable for a
 // configuration error) on every request, as a crash at cold start would
 // leave the caller with nothing to go on.
-func New(name string, opts Options, build func(*Deps) (Handler, error)) *adapter.Function {
+func New(name string, opts Options, build func(*Deps) (Handler, error)) *Function {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
@@ -82,14 +84,14 @@ func New(name string, opts Options, build func(*Deps) (Handler, error)) *adapter
 		f.WeChatAppID = deps.Config.WeChatAppID
 		var h Handler
 		if h, err = build(deps); err == nil {
-			f.Routes, f.DefaultAction = withOrigin(h.Routes), h.DefaultAction
+			f.Routes, f.DefaultAction = documents(withOrigin(h.Routes)), h.DefaultAction
 		}
 	}
 	if err != nil {
 		f.Broken = err
 		f.Logger.Error("function cannot serve: fix the configuration and redeploy", "cause", err.Error())
 	}
-	return f
+	return &Function{Function: f}
 }
 
 func load(name string, opts Options) (*Deps, error) {
@@ -109,11 +111,13 @@ func load(name string, opts Options) (*Deps, error) {
 	}
 	now := opts.Now
 	keys, hasher := SMSKeys(cfg), CodeHasher(cfg)
+	issuer := Issuer(cfg, now)
 	return &Deps{
 		Config:     cfg,
 		Logger:     logger,
 		Store:      st,
-		Sessions:   Sessions(cfg, st, now),
+		Issuer:     issuer,
+		Sessions:   sessions(cfg, st, issuer, now),
 		Accounts:   account.NewResolver(st, now),
 		SMSKeys:    keys,
 		CodeHasher: hasher,
@@ -140,9 +144,19 @@ func withOrigin(routes []adapter.Route) []adapter.Route {
 
 // Sessions is the session service the configuration describes.
 func Sessions(cfg *config.Config, st *store.Store, now func() time.Time) *session.Service {
-	issuer := token.NewIssuer(cfg.JWTSecret, cfg.JWTIssuer, cfg.AccessTokenTTL, now)
+	return sessions(cfg, st, Issuer(cfg, now), now)
+}
+
+func sessions(cfg *config.Config, st *store.Store, issuer *token.Issuer, now func() time.Time) *session.Service {
 	rotator := token.NewRotator(token.DeriveKey(cfg.JWTSecret, "refresh-rotation"))
 	return session.New(st, issuer, rotator, cfg.RefreshTokenTTL, cfg.RefreshReuseGrace, now)
+}
+
+// Issuer is the access-token issuer the configuration describes: HS256
+// with JWT_SECRET, or ES256 or EdDSA with JWT_SIGNING_KEYS (JWT_SECRET
+// then only recognises the HS256 tokens it signed before the change).
+func Issuer(cfg *config.Config, now func() time.Time) *token.Issuer {
+	return token.NewIssuer(cfg.JWTSecret, cfg.JWTIssuer, cfg.AccessTokenTTL, now, token.WithSigningKeys(cfg.JWTSigningKeys))
 }
 
 // CodeHasher hashes SMS codes under a key of their own.

@@ -1,12 +1,15 @@
 package config
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wxauth/scf-auth/pkg/token"
 )
 
 // Config is the whole configuration of the auth functions.
@@ -19,6 +22,13 @@ type Config struct {
 	AccessTokenTTL    time.Duration
 	RefreshTokenTTL   time.Duration
 	RefreshReuseGrace time.Duration
+	// JWTAlg is the algorithm access tokens are signed with; unless it is
+	// HS256, JWTSigningKeys are its keys, the first signing.
+	JWTAlg         token.Alg
+	JWTSigningKeys []token.SigningKey
+	// IntrospectToken is the bearer token of POST /token/introspect over
+	// HTTP; empty when HTTP introspection is off.
+	IntrospectToken []byte
 
 	WeChatAppID   string
 	WeChatSecret  string
@@ -108,6 +118,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		AccessTokenTTL:    r.duration("ACCESS_TOKEN_TTL", 2*time.Hour, time.Second),
 		RefreshTokenTTL:   r.duration("REFRESH_TOKEN_TTL", 720*time.Hour, time.Second),
 		RefreshReuseGrace: r.duration("REFRESH_REUSE_GRACE", 3*time.Second, 0),
+		JWTAlg:            r.alg("JWT_ALG"),
+		IntrospectToken:   []byte(r.str("INTROSPECT_TOKEN", "")),
 
 		WeChatAppID:   r.str("WECHAT_APPID", ""),
 		WeChatSecret:  r.str("WECHAT_SECRET", ""),
@@ -148,7 +160,31 @@ func Load(getenv func(string) string) (*Config, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	return c, c.validate()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	keys, err := signingKeys(c.JWTAlg, r.str("JWT_SIGNING_KEYS", ""))
+	if err != nil {
+		return nil, err
+	}
+	c.JWTSigningKeys = keys
+	return c, nil
+}
+
+// signingKeys reads JWT_SIGNING_KEYS for alg. The error says which key is
+// wrong and why, never what it holds.
+func signingKeys(alg token.Alg, text string) ([]token.SigningKey, error) {
+	if !alg.Asymmetric() {
+		if text != "" {
+			return nil, &Error{"JWT_SIGNING_KEYS", "is set, but JWT_ALG is " + string(alg) + ", which signs with JWT_SECRET: set JWT_ALG to ES256 or EdDSA, or unset JWT_SIGNING_KEYS"}
+		}
+		return nil, nil
+	}
+	keys, err := token.ParseSigningKeys(alg, text)
+	if err != nil {
+		return nil, &Error{"JWT_SIGNING_KEYS", err.Error()}
+	}
+	return keys, nil
 }
 
 func (c *Config) validate() error {
@@ -165,6 +201,10 @@ func (c *Config) validate() error {
 		return &Error{"JWT_SECRET", "must be at least 32 bytes"}
 	case c.JWTIssuer == "":
 		return &Error{"JWT_ISSUER", "must not be empty"}
+	case len(c.IntrospectToken) > 0 && len(c.IntrospectToken) < 32:
+		return &Error{"INTROSPECT_TOKEN", "must be at least 32 bytes (or unset, which turns HTTP introspection off)"}
+	case len(c.IntrospectToken) > 0 && subtle.ConstantTimeCompare(c.IntrospectToken, c.JWTSecret) == 1:
+		return &Error{"INTROSPECT_TOKEN", "must not be JWT_SECRET: give the services that introspect a token of their own"}
 	case c.RefreshReuseGrace > time.Minute:
 		return &Error{"REFRESH_REUSE_GRACE", "must be at most 1m"}
 	case c.ReauthWindow > time.Hour:

@@ -1,12 +1,19 @@
 package config_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wxauth/scf-auth/pkg/config"
+	"github.com/wxauth/scf-auth/pkg/token"
 )
 
 func env(kv map[string]string) func(string) string {
@@ -51,6 +58,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"LOG_LEVEL":           {"LOG_LEVEL": "verbose"},
 		"REAUTH_WINDOW":       {"REAUTH_WINDOW": "-1m"},
 		"AUDIT_RETENTION":     {"AUDIT_RETENTION": "30m"},
+		"JWT_ALG":             {"JWT_ALG": "RS256"},
+		"INTROSPECT_TOKEN":    {"INTROSPECT_TOKEN": "short"},
 	}
 	for name, vars := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -58,6 +67,57 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 			var ce *config.Error
 			if !errors.As(err, &ce) || ce.Var != name {
 				t.Fatalf("got %v, want an error naming %s", err, name)
+			}
+		})
+	}
+}
+
+func TestIntrospectTokenIsNotTheJWTSecret(t *testing.T) {
+	_, err := config.Load(env(map[string]string{"INTROSPECT_TOKEN": strings.Repeat("s", 32)}))
+	var ce *config.Error
+	if !errors.As(err, &ce) || ce.Var != "INTROSPECT_TOKEN" {
+		t.Fatalf("got %v, want an error naming INTROSPECT_TOKEN", err)
+	}
+	c, err := config.Load(env(map[string]string{"INTROSPECT_TOKEN": strings.Repeat("i", 32)}))
+	if err != nil || string(c.IntrospectToken) != strings.Repeat("i", 32) {
+		t.Fatalf("INTROSPECT_TOKEN: %v", err)
+	}
+}
+
+func TestSigningKeys(t *testing.T) {
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	_, ed, _ := ed25519.GenerateKey(rand.Reader)
+	pemOf := func(k any) string {
+		der, _ := x509.MarshalPKCS8PrivateKey(k)
+		return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	}
+	c, err := config.Load(env(nil))
+	if err != nil || c.JWTAlg != token.HS256 || c.JWTSigningKeys != nil {
+		t.Fatalf("default: %v %v %v", c.JWTAlg, c.JWTSigningKeys, err)
+	}
+	c, err = config.Load(env(map[string]string{"JWT_ALG": "ES256", "JWT_SIGNING_KEYS": pemOf(ec)}))
+	if err != nil || c.JWTAlg != token.ES256 || len(c.JWTSigningKeys) != 1 {
+		t.Fatalf("ES256: %v", err)
+	}
+	c, err = config.Load(env(map[string]string{"JWT_ALG": "EdDSA", "JWT_SIGNING_KEYS": pemOf(ed)}))
+	if err != nil || c.JWTAlg != token.EdDSA || len(c.JWTSigningKeys) != 1 {
+		t.Fatalf("EdDSA: %v", err)
+	}
+	for name, vars := range map[string]map[string]string{
+		"ES256 without keys":      {"JWT_ALG": "ES256"},
+		"EdDSA with an ES256 key": {"JWT_ALG": "EdDSA", "JWT_SIGNING_KEYS": pemOf(ec)},
+		"ES256 with an EdDSA key": {"JWT_ALG": "ES256", "JWT_SIGNING_KEYS": pemOf(ed)},
+		"HS256 with keys":         {"JWT_SIGNING_KEYS": pemOf(ec)},
+		"not PEM":                 {"JWT_ALG": "ES256", "JWT_SIGNING_KEYS": "secret"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := config.Load(env(vars))
+			var ce *config.Error
+			if !errors.As(err, &ce) || ce.Var != "JWT_SIGNING_KEYS" {
+				t.Fatalf("got %v, want an error naming JWT_SIGNING_KEYS", err)
+			}
+			if lines := strings.Split(vars["JWT_SIGNING_KEYS"], "\n"); len(lines) > 1 && strings.Contains(err.Error(), lines[1]) {
+				t.Fatalf("the error quotes the key: %v", err)
 			}
 		})
 	}

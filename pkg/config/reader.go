@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wxauth/scf-auth/pkg/token"
 )
 
 // reader parses variables and keeps the first problem, so Load reads like a
@@ -67,4 +69,13 @@ func (r *reader) list(name, def string) []string {
 		r.fail(name, "must list at least one parameter")
 	}
 	return out
+}
+
+func (r *reader) alg(name string) token.Alg {
+	a, err := token.ParseAlg(r.str(name, string(token.HS256)))
+	if err != nil {
+		r.fail(name, err.Error())
+		return token.HS256
+	}
+	return a
 }
