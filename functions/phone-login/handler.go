@@ -28,16 +28,14 @@ type handler struct {
 	codes    *smscode.Checker
 	accounts *account.Resolver
 	sessions *session.Service
-	// wechat exchanges the optional loginCode; nil when WeChat is not
-	// configured, for the reason in wechatMissing.
-	wechat        *wechat.Client
-	wechatMissing error
+	// wechat exchanges the optional loginCode (or oauthCode); WeChat is
+	// optional here: without it, only those are refused.
+	wechat *wechat.Apps
 }
 
 func newHandler(d *app.Deps) (app.Handler, error) {
-	h := &handler{store: d.Store, keys: d.SMSKeys, now: d.Now, codes: d.Codes, accounts: d.Accounts, sessions: d.Sessions}
-	// WeChat is optional here: without it, only a loginCode is refused.
-	h.wechat, h.wechatMissing = wechat.FromConfig(d.Config, d.Store, d.Now)
+	h := &handler{store: d.Store, keys: d.SMSKeys, now: d.Now, codes: d.Codes, accounts: d.Accounts, sessions: d.Sessions,
+		wechat: wechat.FromConfig(d.Config, d.Store, d.Now)}
 	return app.Handler{
 		Routes:        []adapter.Route{{Method: http.MethodPost, Path: "/phone-login", Action: "login", Handle: h.login}},
 		DefaultAction: "login",
@@ -50,7 +48,7 @@ func newHandler(d *app.Deps) (app.Handler, error) {
 // three round trips for a returning user.
 func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) {
 	f := req.Fields
-	if err := f.Only("phone", "code", "loginCode"); err != nil {
+	if err := f.Only("phone", "code", "loginCode", "oauthCode", "appId"); err != nil {
 		return nil, err
 	}
 	rawPhone, hasPhone, err := f.String("phone")
@@ -61,7 +59,7 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	loginCode, _, err := f.String("loginCode")
+	codes, err := weChatCodes(f)
 	if err != nil {
 		return nil, err
 	}
@@ -80,9 +78,11 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 		return nil, apierror.WrongCode(-1)
 	}
 
-	wx, err := wechat.Identity(ctx, h.wechat, h.wechatMissing, req.Caller, loginCode)
-	if err != nil {
+	var wx *store.WeChatUser
+	if user, err := h.wechat.Identity(ctx, req.Caller, codes); err != nil {
 		return nil, err
+	} else if user != nil {
+		wx = &user.WeChatUser
 	}
 	claim, err := h.accounts.PhoneClaim(ctx, number)
 	if err != nil {
@@ -112,4 +112,24 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 		}
 	}
 	return h.sessions.Answer(u, ns, isNew)
+}
+
+// weChatCodes reads the optional WeChat login that comes with an SMS
+// login: a mini-program's loginCode or another app's oauthCode, of appId.
+func weChatCodes(f adapter.Fields) (wechat.Codes, error) {
+	c := wechat.Codes{LoginField: "loginCode"}
+	var err error
+	if c.LoginCode, _, err = f.String("loginCode"); err != nil {
+		return c, err
+	}
+	if c.OAuthCode, _, err = f.String("oauthCode"); err != nil {
+		return c, err
+	}
+	if c.AppID, _, err = f.String("appId"); err != nil {
+		return c, err
+	}
+	if c.LoginCode != "" && c.OAuthCode != "" {
+		return c, apierror.BadField("oauthCode", "must not come with loginCode: one WeChat login at a time")
+	}
+	return c, nil
 }

@@ -19,7 +19,7 @@ import (
 
 // handler logs in by a phone number WeChat vouches for.
 type handler struct {
-	wechat   *wechat.Client
+	wechat   *wechat.Apps
 	accounts *account.Resolver
 	sessions *session.Service
 	store    *store.Store
@@ -28,8 +28,8 @@ type handler struct {
 }
 
 func newHandler(d *app.Deps) (app.Handler, error) {
-	wx, err := wechat.FromConfig(d.Config, d.Store, d.Now)
-	if err != nil {
+	wx := wechat.FromConfig(d.Config, d.Store, d.Now)
+	if err := wx.Err(); err != nil {
 		return app.Handler{}, err
 	}
 	h := &handler{wechat: wx, accounts: d.Accounts, sessions: d.Sessions, store: d.Store, keys: d.SMSKeys, now: d.Now}
@@ -40,20 +40,21 @@ func newHandler(d *app.Deps) (app.Handler, error) {
 }
 
 // input is a phone-number login: phoneCode (getPhoneNumber's e.detail.code)
-// or the legacy encryptedData and iv, and loginCode (wx.login()).
+// or the legacy encryptedData and iv, and loginCode (wx.login()), of the
+// mini-program appId ("" for the first).
 type input struct {
-	phoneCode, loginCode, encryptedData, iv string
+	phoneCode, loginCode, encryptedData, iv, appID string
 }
 
 func readInput(f adapter.Fields) (input, error) {
 	var in input
-	if err := f.Only("phoneCode", "loginCode", "encryptedData", "iv"); err != nil {
+	if err := f.Only("phoneCode", "loginCode", "encryptedData", "iv", "appId"); err != nil {
 		return in, err
 	}
 	for _, field := range []struct {
 		name string
 		dst  *string
-	}{{"phoneCode", &in.phoneCode}, {"loginCode", &in.loginCode}, {"encryptedData", &in.encryptedData}, {"iv", &in.iv}} {
+	}{{"phoneCode", &in.phoneCode}, {"loginCode", &in.loginCode}, {"encryptedData", &in.encryptedData}, {"iv", &in.iv}, {"appId", &in.appID}} {
 		v, _, err := f.String(field.name)
 		if err != nil {
 			return in, err
@@ -87,21 +88,33 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 		return nil, apierror.BadField("loginCode", "is required")
 	}
 
+	// The mini-program whose access token asks for the number: the
+	// wx.cloud caller's, else the one appId names.
+	if req.Caller != nil {
+		if in.appID != "" && in.appID != req.Caller.AppID {
+			return nil, apierror.BadField("appId", "is not the app of the wx.cloud caller")
+		}
+		in.appID = req.Caller.AppID
+	}
+	mini, err := h.wechat.MiniProgram(in.appID)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		wx    store.WeChatUser
 		phone *wechat.Phone
 	)
 	if legacy {
-		login, err := h.wechat.Code2Session(ctx, in.loginCode)
+		login, err := mini.Code2Session(ctx, in.loginCode)
 		if err != nil {
 			return nil, err
 		}
-		if phone, err = wechat.DecryptPhone(login.SessionKey, in.encryptedData, in.iv, h.wechat.AppID()); err != nil {
+		if phone, err = wechat.DecryptPhone(login.SessionKey, in.encryptedData, in.iv, mini.AppID()); err != nil {
 			return nil, err
 		}
 		wx = login.Identity
 	} else {
-		if wx, phone, err = h.identities(ctx, req, in); err != nil {
+		if wx, phone, err = identities(ctx, mini, req, in); err != nil {
 			return nil, err
 		}
 	}
@@ -128,8 +141,8 @@ func (h *handler) recordOwner(ctx context.Context, p *wechat.Phone, u *store.Use
 }
 
 // identities exchanges the phone code and, unless the platform identified
-// the caller, the login code, concurrently.
-func (h *handler) identities(ctx context.Context, req *adapter.Request, in input) (store.WeChatUser, *wechat.Phone, error) {
+// the caller, the login code, concurrently, with the mini-program's WeChat.
+func identities(ctx context.Context, mini *wechat.Client, req *adapter.Request, in input) (store.WeChatUser, *wechat.Phone, error) {
 	type result struct {
 		login *wechat.Login
 		err   error
@@ -138,11 +151,11 @@ func (h *handler) identities(ctx context.Context, req *adapter.Request, in input
 	if req.Caller == nil {
 		logins = make(chan result, 1)
 		go func() {
-			login, err := h.wechat.Code2Session(ctx, in.loginCode)
+			login, err := mini.Code2Session(ctx, in.loginCode)
 			logins <- result{login, err}
 		}()
 	}
-	phone, phoneErr := h.wechat.PhoneNumber(ctx, in.phoneCode)
+	phone, phoneErr := mini.PhoneNumber(ctx, in.phoneCode)
 	var wx store.WeChatUser
 	if logins != nil {
 		r := <-logins

@@ -25,10 +25,9 @@ type handler struct {
 	accounts *account.Resolver
 	codes    *smscode.Checker
 	keys     smscode.Keys
-	// wechat exchanges the loginCode of a WeChat link; nil when WeChat is
-	// not configured, for the reason in wechatMissing.
-	wechat        *wechat.Client
-	wechatMissing error
+	// wechat exchanges the codes of a WeChat link or proof; WeChat is
+	// optional here: without it, only those are refused.
+	wechat *wechat.Apps
 	// reauthWindow is how long after signing in a session needs no proof
 	// for a change of the account's ways to log in (proof.go).
 	reauthWindow time.Duration
@@ -38,7 +37,7 @@ type handler struct {
 func newHandler(d *app.Deps) (app.Handler, error) {
 	h := &handler{store: d.Store, sessions: d.Sessions, accounts: d.Accounts, codes: d.Codes, keys: d.SMSKeys,
 		reauthWindow: d.Config.ReauthWindow, now: d.Now}
-	h.wechat, h.wechatMissing = wechat.FromConfig(d.Config, d.Store, d.Now)
+	h.wechat = wechat.FromConfig(d.Config, d.Store, d.Now)
 	return app.Handler{
 		Routes: []adapter.Route{
 			{Method: http.MethodGet, Path: "/profile", Action: "get", Handle: h.get},

@@ -85,18 +85,29 @@ func (h *handler) unbind(unlink func(context.Context, *store.User) (*store.User,
 }
 
 // bindWeChat binds the wx.cloud caller, or else the WeChat user of a
-// loginCode, to the caller's account, once the request proved it holds
-// the account (proof.go): the WeChat being bound proves nothing of it.
+// loginCode (a mini-program's) or oauthCode (another app's) of appId, to
+// the caller's account, once the request proved it holds the account
+// (proof.go): the WeChat being bound proves nothing of it.
 func (h *handler) bindWeChat(ctx context.Context, req *adapter.Request) (any, error) {
-	if err := req.Fields.Only("loginCode", "proof"); err != nil {
+	if err := req.Fields.Only("loginCode", "oauthCode", "appId", "proof"); err != nil {
 		return nil, err
 	}
-	loginCode, _, err := req.Fields.String("loginCode")
-	if err != nil {
-		return nil, err
+	codes := wechat.Codes{LoginField: "loginCode"}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"loginCode", &codes.LoginCode}, {"oauthCode", &codes.OAuthCode}, {"appId", &codes.AppID}} {
+		v, _, err := req.Fields.String(f.name)
+		if err != nil {
+			return nil, err
+		}
+		*f.dst = v
 	}
-	if loginCode == "" && req.Caller == nil {
-		return nil, apierror.BadField("loginCode", "is required")
+	switch {
+	case codes.LoginCode != "" && codes.OAuthCode != "":
+		return nil, apierror.BadField("oauthCode", "must not come with loginCode: one WeChat user at a time")
+	case codes.LoginCode == "" && codes.OAuthCode == "" && req.Caller == nil:
+		return nil, apierror.BadField("loginCode", "is required (oauthCode for 公众号, website and mobile apps)")
 	}
 	p, err := readProof(req)
 	if err != nil {
@@ -109,11 +120,11 @@ func (h *handler) bindWeChat(ctx context.Context, req *adapter.Request) (any, er
 	if err := h.prove(ctx, req, u, sid, p); err != nil {
 		return nil, err
 	}
-	wx, err := wechat.Identity(ctx, h.wechat, h.wechatMissing, req.Caller, loginCode)
+	wx, err := h.wechat.Identity(ctx, req.Caller, codes)
 	if err != nil {
 		return nil, err
 	}
-	if u, err = h.accounts.LinkWeChat(ctx, u, *wx); err != nil {
+	if u, err = h.accounts.LinkWeChat(ctx, u, wx.WeChatUser); err != nil {
 		return nil, err
 	}
 	return userAnswer(u), nil

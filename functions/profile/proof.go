@@ -23,8 +23,10 @@ import (
 //   - a proof it sends, which is judged, and spent by this request:
 //     "code", an SMS code sent by /send-sms to the account's current
 //     phone, judged as a login code is (single use, the same attempts);
-//     or "loginCode", a wx.login() code whose WeChat user is the
-//     account's (its openid, or its unionid), which WeChat takes once;
+//     or "loginCode", a wx.login() code (or "oauthCode", the OAuth code of
+//     a 公众号, website or mobile app; "appId" names the app, the first
+//     mini-program by default) whose WeChat user is the account's (its
+//     openid of that app, or its unionid), which WeChat takes once;
 //   - without one, a session that signed in (a login, not a refresh) less
 //     than REAUTH_WINDOW ago, or a wx.cloud caller the platform vouches
 //     for that is the account's WeChat.
@@ -42,6 +44,8 @@ const proofHeader = "x-auth-proof"
 type proof struct {
 	code      string
 	loginCode string
+	oauthCode string
+	appID     string
 }
 
 // readProof reads the proof of a request: the body's "proof" member (a
@@ -61,6 +65,8 @@ func readProof(req *adapter.Request) (*proof, error) {
 	var p struct {
 		Code      *string `json:"code"`
 		LoginCode *string `json:"loginCode"`
+		OAuthCode *string `json:"oauthCode"`
+		AppID     *string `json:"appId"`
 	}
 	raw = bytes.TrimSpace(raw)
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -71,15 +77,29 @@ func readProof(req *adapter.Request) (*proof, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, apierror.BadField("proof", "has data after the JSON object")
 	}
-	switch {
-	case p.Code != nil && p.LoginCode != nil:
-		return nil, apierror.BadField("proof", "must hold one of code and loginCode, not both")
-	case p.Code != nil && *p.Code != "":
-		return &proof{code: *p.Code}, nil
-	case p.LoginCode != nil && *p.LoginCode != "":
-		return &proof{loginCode: *p.LoginCode}, nil
+	given := 0
+	for _, v := range []*string{p.Code, p.LoginCode, p.OAuthCode} {
+		if v != nil {
+			given++
+		}
 	}
-	return nil, apierror.BadField("proof", "must hold a non-empty code or loginCode")
+	appID := ""
+	if p.AppID != nil {
+		appID = *p.AppID
+	}
+	switch {
+	case given > 1:
+		return nil, apierror.BadField("proof", "must hold one of code, loginCode and oauthCode")
+	case p.Code != nil && *p.Code != "" && appID == "":
+		return &proof{code: *p.Code}, nil
+	case p.Code != nil && *p.Code != "":
+		return nil, apierror.BadField("proof", "names an appId, which an SMS code has none of")
+	case p.LoginCode != nil && *p.LoginCode != "":
+		return &proof{loginCode: *p.LoginCode, appID: appID}, nil
+	case p.OAuthCode != nil && *p.OAuthCode != "":
+		return &proof{oauthCode: *p.OAuthCode, appID: appID}, nil
+	}
+	return nil, apierror.BadField("proof", "must hold a non-empty code, loginCode or oauthCode")
 }
 
 // prove applies the rule to the account u, found for req; sid is the
@@ -106,11 +126,11 @@ func (h *handler) judge(ctx context.Context, u *store.User, p *proof) error {
 	case !u.HasWeChat():
 		return needProof(u, errors.New("a WeChat proof for an account without WeChat"))
 	}
-	wx, err := wechat.Identity(ctx, h.wechat, h.wechatMissing, nil, p.loginCode)
+	wx, err := h.wechat.Identity(ctx, nil, wechat.Codes{AppID: p.appID, LoginCode: p.loginCode, LoginField: "proof", OAuthCode: p.oauthCode})
 	if err != nil {
 		return err
 	}
-	if isAccountsWeChat(u, *wx) {
+	if isAccountsWeChat(u, wx.WeChatUser) {
 		return nil
 	}
 	return needProof(u, errors.New("the proof's loginCode is another WeChat user's"))

@@ -14,14 +14,14 @@ import (
 
 // handler logs in by WeChat identity.
 type handler struct {
-	wechat   *wechat.Client
+	wechat   *wechat.Apps
 	accounts *account.Resolver
 	sessions *session.Service
 }
 
 func newHandler(d *app.Deps) (app.Handler, error) {
-	wx, err := wechat.FromConfig(d.Config, d.Store, d.Now)
-	if err != nil {
+	wx := wechat.FromConfig(d.Config, d.Store, d.Now)
+	if err := wx.Err(); err != nil {
 		return app.Handler{}, err
 	}
 	h := &handler{wechat: wx, accounts: d.Accounts, sessions: d.Sessions}
@@ -31,17 +31,27 @@ func newHandler(d *app.Deps) (app.Handler, error) {
 	}, nil
 }
 
-// login exchanges the code (one WeChat call; none for a wx.cloud caller,
-// whom the platform identifies), finds or creates the account by openid or
-// unionid, and starts a session in it: two round trips for a returning
-// user. session_key is dropped here: nothing in this product needs it
-// later, and what is not kept cannot leak.
+// login exchanges the code of the app appId names (one WeChat call; none
+// for a wx.cloud caller, whom the platform identifies): a mini-program's
+// wx.login() code, or the oauthCode of a 公众号's 网页授权, a website's or a
+// mobile app's WeChat login. It finds or creates the account by unionid or
+// the app's openid, and starts a session in it: two round trips for a
+// returning user. session_key is dropped here: nothing in this product
+// needs it later, and what is not kept cannot leak.
 func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) {
 	f := req.Fields
-	if err := f.Only("code", "nickname", "avatarUrl"); err != nil {
+	if err := f.Only("code", "oauthCode", "appId", "nickname", "avatarUrl"); err != nil {
 		return nil, err
 	}
 	code, _, err := f.String("code")
+	if err != nil {
+		return nil, err
+	}
+	oauthCode, _, err := f.String("oauthCode")
+	if err != nil {
+		return nil, err
+	}
+	appID, _, err := f.String("appId")
 	if err != nil {
 		return nil, err
 	}
@@ -64,15 +74,26 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 		}
 	}
 
-	if code == "" && req.Caller == nil {
-		return nil, apierror.BadField("code", "is required")
+	switch {
+	case code != "" && oauthCode != "":
+		return nil, apierror.BadField("oauthCode", "must not come with code: one login at a time")
+	case code == "" && oauthCode == "" && req.Caller == nil:
+		return nil, apierror.BadField("code", "is required (oauthCode for 公众号, website and mobile apps)")
 	}
-	wx, err := wechat.Identity(ctx, h.wechat, nil, req.Caller, code)
+	wx, err := h.wechat.Identity(ctx, req.Caller, wechat.Codes{AppID: appID, LoginCode: code, LoginField: "code", OAuthCode: oauthCode})
 	if err != nil {
 		return nil, err
 	}
+	// WeChat's nickname and avatar (snsapi_userinfo) stand in for those the
+	// request did not send.
+	if nickname == "" && wx.Nickname != "" {
+		nickname, _ = account.ValidNickname(wx.Nickname)
+	}
+	if avatarURL == "" && account.ValidAvatarURL(wx.AvatarURL) == nil {
+		avatarURL = wx.AvatarURL
+	}
 	ns := h.sessions.Begin(ctx, session.MethodWeChat)
-	u, isNew, err := h.accounts.ByWeChat(ctx, *wx, nickname, avatarURL, ns)
+	u, isNew, err := h.accounts.ByWeChat(ctx, wx.WeChatUser, nickname, avatarURL, ns)
 	if err != nil {
 		return nil, err
 	}

@@ -28,12 +28,12 @@ type Function struct {
 	Routes []Route
 	// DefaultAction is the action of a direct invocation that names none.
 	DefaultAction string
-	// WeChatAppID is WECHAT_APPID: the wx.cloud caller of a direct
-	// invocation (from its context or userInfo) is trusted when its app is
-	// this one. Empty trusts no caller.
-	WeChatAppID string
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// MiniPrograms are the deployment's mini-programs: the wx.cloud
+	// caller of a direct invocation is trusted when its app is one of
+	// them. Empty trusts no caller.
+	MiniPrograms []string
+	Logger       *slog.Logger
+	Now          func() time.Time
 	// Broken, when set, is a cold-start failure (such as a bad variable):
 	// every request answers INTERNAL and logs it.
 	Broken error
@@ -193,7 +193,7 @@ func (f *Function) parseDirect(req *Request, top Fields, size int, wx wxContext)
 		action = f.DefaultAction
 	}
 	req.action = action
-	if req.Caller, err = callerOf(wx, info, f.WeChatAppID); err != nil {
+	if req.Caller, err = callerOf(wx, info, f.MiniPrograms); err != nil {
 		return err
 	}
 	if req.Caller != nil {

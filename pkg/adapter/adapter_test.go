@@ -56,7 +56,7 @@ func newFunction(logs *bytes.Buffer) *adapter.Function {
 			}},
 		},
 		DefaultAction: "echo",
-		WeChatAppID:   appID,
+		MiniPrograms:  []string{appID},
 		Logger:        slog.New(slog.NewJSONHandler(logs, nil)),
 		Now:           func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) },
 	}

@@ -3,6 +3,7 @@ package adapter
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/tencentyun/scf-go-lib/functioncontext"
@@ -89,7 +90,7 @@ var errCallersDisagree = errors.New("userInfo and the invocation context name di
 // a platform that sends the context may not replace a userInfo the caller
 // typed into its data. The caller is trusted (non-nil) only when its app
 // is trustedAppID (WECHAT_APPID) and it has an openid.
-func callerOf(wx wxContext, info *userInfo, trustedAppID string) (*Caller, error) {
+func callerOf(wx wxContext, info *userInfo, trusted []string) (*Caller, error) {
 	var c Caller
 	switch {
 	case wx.namesCaller() && info != nil:
@@ -104,7 +105,7 @@ func callerOf(wx wxContext, info *userInfo, trustedAppID string) (*Caller, error
 	default:
 		return nil, nil
 	}
-	if trustedAppID == "" || c.AppID != trustedAppID || c.OpenID == "" {
+	if !slices.Contains(trusted, c.AppID) || c.AppID == "" || c.OpenID == "" {
 		return nil, nil
 	}
 	return &c, nil

@@ -23,7 +23,7 @@ var headMembers = []string{"httpMethod", "path", "headers", "requestContext", me
 // caller, so they are neither parsed nor held to MaxBody: a function of the
 // team's may take forms, uploads or larger JSON. An event that is not a
 // JSON object, or whose head is malformed, is INVALID_REQUEST.
-func ParseHead(ctx context.Context, payload []byte, weChatAppID string) (*Request, error) {
+func ParseHead(ctx context.Context, payload []byte, miniPrograms []string) (*Request, error) {
 	top, err := parseObject(payload)
 	if err != nil {
 		return &Request{Kind: Direct, RequestID: requestID(ctx, nil)}, err
@@ -38,7 +38,7 @@ func ParseHead(ctx context.Context, payload []byte, weChatAppID string) (*Reques
 	if err != nil {
 		return nil, err // raw JSON taken from a parsed object always marshals
 	}
-	f := &Function{WeChatAppID: weChatAppID}
+	f := &Function{MiniPrograms: miniPrograms}
 	req, _, err := f.parse(ctx, reduced)
 	req.Fields, req.action = nil, ""
 	return req, err

@@ -46,7 +46,7 @@ func probeFunction(trustedApp string) *adapter.Function {
 			adapter.Route{Method: m, Path: "/ritchiechen-apigw-test", Handle: probe})
 	}
 	return &adapter.Function{
-		Name: "probe", Routes: routes, DefaultAction: "probePOST", WeChatAppID: trustedApp,
+		Name: "probe", Routes: routes, DefaultAction: "probePOST", MiniPrograms: []string{trustedApp},
 		Logger: slog.New(slog.NewJSONHandler(new(bytes.Buffer), nil)),
 	}
 }

@@ -130,6 +130,13 @@ func TooManyAttempts() *Error { return newError(CodeAttemptsExceeded, nil, nil) 
 // WeChatCode reports a wx.login or getPhoneNumber code WeChat rejected.
 func WeChatCode(cause error) *Error { return newError(WeChatCodeInvalid, cause, nil) }
 
+// WeChatSnapshotUser reports the virtual user of a 公众号's snapshot page
+// (is_snapshotuser), which no account may be made of: the page must ask
+// the person to use the full service.
+func WeChatSnapshotUser(cause error) *Error {
+	return newError(WeChatCodeInvalid, cause, map[string]any{"reason": "snapshotuser"})
+}
+
 // WeChatBusy reports WeChat's rate limit (45011).
 func WeChatBusy(cause error) *Error { return newError(WeChatRateLimited, cause, nil) }
 

@@ -31,9 +31,10 @@ type Options struct {
 	// authnstore.New(st, nil) for a *store.Store. A function that never checks
 	// sessions leaves it nil, and its binary holds no database driver.
 	Accounts Accounts
-	// WeChatAppID is the login's WECHAT_APPID: direct invocations from
-	// this mini-program are trusted to name their caller.
-	WeChatAppID string
+	// MiniPrograms are the login's mini-programs (WECHAT_APPID and the
+	// miniprogram apps of WECHAT_APPS): direct invocations from them are
+	// trusted to name their caller.
+	MiniPrograms []string
 	// HTTPClient fetches the JWK Set; a client with a 5 s timeout if nil.
 	HTTPClient *http.Client
 	// KeysMaxAge is how long fetched keys are used before they are
@@ -81,9 +82,9 @@ type Accounts interface {
 // Authenticator authenticates events. Build one at cold start and share
 // it: it is safe for concurrent use, and keeps the fetched keys.
 type Authenticator struct {
-	verifier    *token.Verifier
-	accounts    Accounts
-	weChatAppID string
+	verifier     *token.Verifier
+	accounts     Accounts
+	miniPrograms []string
 }
 
 // New returns an authenticator; its error says what is wrong with opts.
@@ -99,9 +100,9 @@ func New(opts Options) (*Authenticator, error) {
 		return nil, err
 	}
 	return &Authenticator{
-		verifier:    token.NewVerifier(keys, algs, opts.Issuer, opts.Now),
-		accounts:    opts.Accounts,
-		weChatAppID: opts.WeChatAppID,
+		verifier:     token.NewVerifier(keys, algs, opts.Issuer, opts.Now),
+		accounts:     opts.Accounts,
+		miniPrograms: opts.MiniPrograms,
 	}, nil
 }
 
@@ -170,7 +171,7 @@ func (a *Authenticator) authenticate(ctx context.Context, event []byte, withSess
 	if withSession && a.accounts == nil {
 		return nil, apierror.Bug(errors.New("authn: AuthenticateSession needs Options.Accounts"))
 	}
-	req, err := adapter.ParseHead(ctx, event, a.weChatAppID)
+	req, err := adapter.ParseHead(ctx, event, a.miniPrograms)
 	if err != nil {
 		return nil, apierror.As(err)
 	}

@@ -70,7 +70,7 @@ func (l *login) authenticator(t *testing.T, mutate ...func(*authn.Options)) *aut
 	t.Helper()
 	opts := authn.Options{
 		JWKSURL: l.jwks.URL + "/token/jwks", Accounts: authnstore.New(l.env.Store, l.env.Clock.Now),
-		WeChatAppID: functest.AppID, Now: l.env.Clock.Now,
+		MiniPrograms: []string{functest.AppID}, Now: l.env.Clock.Now,
 	}
 	for _, m := range mutate {
 		m(&opts)
@@ -278,7 +278,7 @@ func TestTrustedWeChatCaller(t *testing.T) {
 		t.Fatalf("a disabled account's caller: %v", err)
 	}
 	// WeChat's own sample of the userInfo it injects.
-	legacy, err := authn.New(authn.Options{JWKSURL: l.jwks.URL + "/token/jwks", WeChatAppID: "xxx"})
+	legacy, err := authn.New(authn.Options{JWKSURL: l.jwks.URL + "/token/jwks", MiniPrograms: []string{"xxx"}})
 	if err != nil {
 		t.Fatal(err)
 	}

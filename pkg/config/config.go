@@ -30,6 +30,11 @@ type Config struct {
 	// HTTP; empty when HTTP introspection is off.
 	IntrospectToken []byte
 
+	// WeChatApps are the deployment's WeChat apps (WECHAT_APPID first, then
+	// WECHAT_APPS); WeChatAppID is the first mini-program's id, the app of a
+	// WeChat login that names none.
+	WeChatApps    []WeChatApp
+	weChatHalf    error
 	WeChatAppID   string
 	WeChatSecret  string
 	WeChatAPIBase string
@@ -160,6 +165,15 @@ func Load(getenv func(string) string) (*Config, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
+	apps, half, err := weChatApps(c.WeChatAppID, c.WeChatSecret, r.str("WECHAT_APPS", ""))
+	if err != nil {
+		return nil, err
+	}
+	c.WeChatApps, c.weChatHalf = apps, half
+	c.WeChatAppID, c.WeChatSecret = "", ""
+	if first, ok := c.WeChatApp(""); ok {
+		c.WeChatAppID, c.WeChatSecret = first.ID, first.Secret
+	}
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -272,11 +286,11 @@ func (c *Config) RequireSMS() error {
 
 // RequireWeChat checks what talking to WeChat needs.
 func (c *Config) RequireWeChat() error {
-	if c.WeChatAppID == "" {
-		return &Error{"WECHAT_APPID", "is required for WeChat logins"}
-	}
-	if c.WeChatSecret == "" {
-		return &Error{"WECHAT_SECRET", "is required for WeChat logins"}
+	switch {
+	case c.weChatHalf != nil:
+		return c.weChatHalf
+	case len(c.WeChatApps) == 0:
+		return &Error{"WECHAT_APPID", "is required for WeChat logins (or WECHAT_APPS)"}
 	}
 	return nil
 }

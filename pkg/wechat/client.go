@@ -33,9 +33,12 @@ type Client struct {
 	base   string
 	appID  string
 	secret string
-	http   *http.Client
-	cache  TokenCache
-	now    func() time.Time
+	// kind is the app's kind (config.KindMiniProgram…); configVar the
+	// variable that configured it, named when WeChat rejects the app.
+	kind, configVar string
+	http            *http.Client
+	cache           TokenCache
+	now             func() time.Time
 	// owner names this instance when it holds the token lease.
 	owner string
 }
@@ -49,7 +52,8 @@ func New(base, appID, secret string, cache TokenCache, httpClient *http.Client, 
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	return &Client{base: base, appID: appID, secret: secret, http: httpClient, cache: cache, now: now, owner: hex.EncodeToString(b[:])}
+	return &Client{base: base, appID: appID, secret: secret, kind: config.KindMiniProgram, configVar: "WECHAT_APPID",
+		http: httpClient, cache: cache, now: now, owner: hex.EncodeToString(b[:])}
 }
 
 // AppID is the mini-program this client speaks for.
@@ -90,14 +94,14 @@ func (c *Client) call(ctx context.Context, api, method, path string, query url.V
 					lastErr = e
 					continue
 				}
-				return classify(e)
+				return c.classify(e)
 			}
 			return nil
 		}
 	}
 	var e *Error
 	if errors.As(lastErr, &e) {
-		return classify(e)
+		return c.classify(e)
 	}
 	return apierror.WeChatDown(fmt.Errorf("wechat %s: %w", api, lastErr))
 }
@@ -191,13 +195,4 @@ func (f *errorFields) wechatError() *Error {
 		return nil
 	}
 	return &Error{Code: f.ErrCode, Msg: f.ErrMsg}
-}
-
-// FromConfig returns the client WECHAT_APPID, WECHAT_SECRET and
-// WECHAT_API_BASE describe, with the access token cached in cache.
-func FromConfig(c *config.Config, cache TokenCache, now func() time.Time) (*Client, error) {
-	if err := c.RequireWeChat(); err != nil {
-		return nil, err
-	}
-	return New(c.WeChatAPIBase, c.WeChatAppID, c.WeChatSecret, cache, nil, now), nil
 }

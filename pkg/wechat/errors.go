@@ -35,19 +35,29 @@ const (
 )
 
 // classify maps an error WeChat answered to the contract's codes. This is
-// the only place that does.
-func classify(e *Error) error {
+// the only place that does. A rejected app names the variable that
+// configured it.
+func (c *Client) classify(e *Error) error {
 	switch e.Code {
 	case codeInvalidCode, codeCodeUsed, codeHighRiskUser:
 		return apierror.WeChatCode(e)
 	case codeRateLimited, codeDailyLimit:
 		return apierror.WeChatBusy(e)
 	case codeInvalidAppID, codeMissingAppID:
-		return apierror.Bug(fmt.Errorf("%w (%v)", &config.Error{Var: "WECHAT_APPID", Reason: "was rejected by WeChat"}, e))
+		return apierror.Bug(fmt.Errorf("%w (%v)", &config.Error{Var: c.appVar(), Reason: "names an app WeChat rejected: " + c.appID}, e))
 	case codeInvalidSecret, codeMissingSecret:
-		return apierror.Bug(fmt.Errorf("%w (%v)", &config.Error{Var: "WECHAT_SECRET", Reason: "was rejected by WeChat"}, e))
+		return apierror.Bug(fmt.Errorf("%w (%v)", &config.Error{Var: c.secretVar(), Reason: "was rejected by WeChat for " + c.appID}, e))
 	case codeIPNotAllowed, codeAPIUnauthorized:
 		return apierror.Bug(fmt.Errorf("WeChat refuses this server (check the API IP allowlist and the app's permissions): %w", e))
 	}
 	return apierror.WeChatDown(e)
+}
+
+func (c *Client) appVar() string { return c.configVar }
+
+func (c *Client) secretVar() string {
+	if c.configVar == "WECHAT_APPID" {
+		return "WECHAT_SECRET"
+	}
+	return c.configVar
 }
