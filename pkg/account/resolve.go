@@ -165,7 +165,9 @@ func (r *Resolver) ByPhone(ctx context.Context, number string, wx *store.WeChatU
 			if byWeChat != nil && byWeChat.ID != byPhone.ID {
 				logging.FromContext(ctx).Info("WeChat identity not bound: it belongs to another account", "userId", byPhone.ID.Hex())
 			}
-			u, err = r.attach(ctx, byPhone.ID, []store.Identity{p}, ns)
+			if u, err = r.attach(ctx, byPhone.ID, []store.Identity{p}, ns); u != nil && byWeChat != nil && byWeChat.ID == u.ID {
+				u = r.complete(ctx, u, *wx) // the app's openid, when the unionid found the account
+			}
 		}
 		if u != nil || err != nil {
 			return u, isNew, err

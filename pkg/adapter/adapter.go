@@ -32,8 +32,10 @@ type Function struct {
 	// caller of a direct invocation is trusted when its app is one of
 	// them. Empty trusts no caller.
 	MiniPrograms []string
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// CORSOrigins are the browser origins allowed to call (cors.go).
+	CORSOrigins []string
+	Logger      *slog.Logger
+	Now         func() time.Time
 	// Broken, when set, is a cold-start failure (such as a bad variable):
 	// every request answers INTERNAL and logs it.
 	Broken error
@@ -64,6 +66,11 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	req, httpEv, err := f.parse(ctx, payload)
 	logger := f.logger().With("requestId", req.RequestID)
 	ctx = logging.NewContext(ctx, logger)
+	if httpEv != nil && err == nil && isPreflight(req) {
+		if out, ok := f.preflight(req, logger, received); ok {
+			return out, nil
+		}
+	}
 
 	var data any
 	if err == nil {
@@ -98,6 +105,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if apiErr != nil && apiErr.Code == apierror.MethodNotAllowed {
 		headers["Allow"] = strings.Join(f.methodsFor(req.Path), ", ")
 	}
+	f.addCORS(req, headers)
 	return json.Marshal(httpResponse{StatusCode: status, Headers: headers, Body: string(body)})
 }
 

@@ -81,7 +81,7 @@ func New(name string, opts Options, build func(*Deps) (Handler, error)) *Functio
 	deps, err := load(name, opts)
 	if err == nil {
 		f.Logger = deps.Logger
-		f.MiniPrograms = deps.Config.MiniPrograms()
+		f.MiniPrograms, f.CORSOrigins = deps.Config.MiniPrograms(), deps.Config.CORSOrigins
 		var h Handler
 		if h, err = build(deps); err == nil {
 			f.Routes, f.DefaultAction = documents(withOrigin(h.Routes)), h.DefaultAction

@@ -33,8 +33,10 @@ type Config struct {
 	// WeChatApps are the deployment's WeChat apps (WECHAT_APPID first, then
 	// WECHAT_APPS); WeChatAppID is the first mini-program's id, the app of a
 	// WeChat login that names none.
-	WeChatApps    []WeChatApp
-	weChatHalf    error
+	WeChatApps []WeChatApp
+	weChatHalf error
+	// CORSOrigins are the browser origins allowed to call the functions.
+	CORSOrigins   []string
 	WeChatAppID   string
 	WeChatSecret  string
 	WeChatAPIBase string
@@ -170,6 +172,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, err
 	}
 	c.WeChatApps, c.weChatHalf = apps, half
+	if c.CORSOrigins, err = corsOrigins(r.str("CORS_ORIGINS", "")); err != nil {
+		return nil, err
+	}
 	c.WeChatAppID, c.WeChatSecret = "", ""
 	if first, ok := c.WeChatApp(""); ok {
 		c.WeChatAppID, c.WeChatSecret = first.ID, first.Secret

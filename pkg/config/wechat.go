@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 )
 
@@ -81,4 +82,23 @@ func (c *Config) MiniPrograms() []string {
 		}
 	}
 	return ids
+}
+
+// corsOrigins reads CORS_ORIGINS: browser origins (scheme, host and port,
+// no path), comma-separated. "*" is refused: the functions answer with
+// account data, and each origin allowed should be one the team runs.
+func corsOrigins(list string) ([]string, error) {
+	var origins []string
+	for _, o := range strings.Split(list, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if o == "*" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return nil, &Error{"CORS_ORIGINS", fmt.Sprintf("has %q; list origins such as https://h5.example.com (no path, no *)", o)}
+		}
+		origins = append(origins, strings.TrimSuffix(o, "/"))
+	}
+	return origins, nil
 }

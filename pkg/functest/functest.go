@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -41,6 +43,17 @@ const (
 	TCSecretKey  = "test-tencent-secret-key"
 	SMSAppID     = "1400000001"
 	ClientIPAddr = "203.0.113.10"
+
+	// The brand's other WeChat apps, in WECHAT_APPS: a second
+	// mini-program, a 公众号 (H5 pages), a website and a mobile app.
+	SecondMiniProgram = "wxb2b2b2b2b2b2b2b2"
+	OfficialAccount   = "wx0a0a0a0a0a0a0a0a"
+	Website           = "wx3e3e3e3e3e3e3e3e"
+	MobileApp         = "wx6d6d6d6d6d6d6d6d"
+	// OtherAppSecret is the secret of each of them.
+	OtherAppSecret = "test-other-app-secret"
+	// H5Origin is the browser origin CORS_ORIGINS lists.
+	H5Origin = "https://h5.example.com"
 )
 
 // Env is one test's world: a fresh database and the outside services.
@@ -65,6 +78,12 @@ func New(t testing.TB) *Env {
 	clock := NewClock(time.Now())
 	sim, simServer := wechatsim.NewServer(AppID, AppSecret)
 	sim.Now = clock.Now
+	apps := []string{}
+	for id, kind := range map[string]string{SecondMiniProgram: wechatsim.MiniProgram, OfficialAccount: wechatsim.OfficialAccount, Website: wechatsim.Website, MobileApp: wechatsim.Mobile} {
+		sim.AddApp(id, OtherAppSecret, kind)
+		apps = append(apps, id+":"+OtherAppSecret+":"+kind)
+	}
+	sort.Strings(apps)
 	t.Cleanup(simServer.Close)
 	return &Env{
 		t: t, Store: st, SMS: fake, WeChat: sim, Clock: clock, Logs: new(Buffer),
@@ -74,6 +93,7 @@ func New(t testing.TB) *Env {
 			"TENCENTCLOUD_SECRET_ID": TCSecretID, "TENCENTCLOUD_SECRET_KEY": TCSecretKey,
 			"SMS_SDK_APP_ID": SMSAppID, "SMS_SIGN_NAME": "测试", "SMS_TEMPLATE_ID": "1000001",
 			"WECHAT_APPID": AppID, "WECHAT_SECRET": AppSecret, "WECHAT_API_BASE": simServer.URL,
+			"WECHAT_APPS": strings.Join(apps, ","), "CORS_ORIGINS": H5Origin,
 		},
 	}
 }
@@ -274,6 +294,9 @@ func (f *Function) invokeIn(parent context.Context, event []byte) *Answer {
 		}
 		a.Status, a.Headers, a.Raw = resp.StatusCode, resp.Headers, resp.Body
 		out = []byte(resp.Body)
+		if resp.StatusCode == http.StatusNoContent && resp.Body == "" {
+			return a // a CORS preflight's answer has no body
+		}
 	}
 	if err := json.Unmarshal(out, a); err != nil {
 		f.env.t.Fatalf("answer is not an envelope: %s", out)

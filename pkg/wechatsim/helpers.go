@@ -25,22 +25,52 @@ func encryptPhone(sessionKey, countryCode, number, watermarkAppID string, now ti
 }
 
 // simLogin mints a login code: GET /sim/login?openid=..[&unionid=..], or
-// ?user=alice for the dev_alice identity.
+// ?user=alice for the person alice; &app= names a mini-program other than
+// the first.
 func (s *Sim) simLogin(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	id := Identity{OpenID: q.Get("openid"), UnionID: q.Get("unionid")}
-	if user := q.Get("user"); user != "" {
-		var ok bool
-		if id, ok = devIdentity("dev:" + user); !ok {
+	appID, id, ok := s.simPerson(w, q.Get("app"), q.Get("user"), q.Get("openid"), q.Get("unionid"))
+	if ok {
+		writeJSON(w, "application/json", map[string]string{"code": s.NewLoginCodeFor(appID, id)})
+	}
+}
+
+// simOAuth mints the OAuth code of a 公众号, website or mobile app:
+// GET /sim/oauth?app=wx…&user=alice[&scope=snsapi_base].
+func (s *Sim) simOAuth(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	appID, id, ok := s.simPerson(w, q.Get("app"), q.Get("user"), q.Get("openid"), q.Get("unionid"))
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	scope := s.defaultScope(appID)
+	s.mu.Unlock()
+	if q.Get("scope") != "" {
+		scope = q.Get("scope")
+	}
+	writeJSON(w, "application/json", map[string]string{"oauthCode": s.NewOAuthCode(appID, id, scope)})
+}
+
+// simPerson reads the app and the person of a /sim/ request, answering
+// the error itself when they are not right.
+func (s *Sim) simPerson(w http.ResponseWriter, appID, user, openid, unionid string) (string, Identity, bool) {
+	if appID == "" {
+		appID = s.AppID
+	}
+	id := Identity{OpenID: openid, UnionID: unionid}
+	if user != "" {
+		if _, ok := devPart("dev:" + user); !ok {
 			http.Error(w, "user must be letters, digits, _ or -", http.StatusBadRequest)
-			return
+			return "", Identity{}, false
 		}
+		id = s.DevIdentity(appID, user)
 	}
 	if id.OpenID == "" {
 		http.Error(w, "give user= or openid=", http.StatusBadRequest)
-		return
+		return "", Identity{}, false
 	}
-	writeJSON(w, "application/json", map[string]string{"code": s.NewLoginCode(id)})
+	return appID, id, true
 }
 
 // simPhone mints a getPhoneNumber code: GET /sim/phone?number=13800138000
@@ -62,7 +92,7 @@ func (s *Sim) simPhone(w http.ResponseWriter, r *http.Request) {
 // GET /sim/legacy?user=alice&number=13800138000.
 func (s *Sim) simLegacy(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	id, ok := devIdentity("dev:" + q.Get("user"))
+	id, ok := s.devIdentity(s.AppID, "dev:"+q.Get("user"))
 	if !ok || q.Get("number") == "" {
 		http.Error(w, "give user= and number=", http.StatusBadRequest)
 		return

@@ -1,10 +1,14 @@
-// Package wechatsim simulates the WeChat server APIs of a mini-program
-// login, speaking WeChat's protocol: single-use login and phone codes with
-// WeChat's error codes, stable_token semantics (the same token while valid,
-// the next one in its last five minutes, a forced refresh invalidating the
-// old), getuserphonenumber checking the access token, and the legacy
-// encryptedData. Tests drive it through its Go methods; the local gateway
-// serves it, with a few /sim/ endpoints that mint codes for developers.
+// Package wechatsim simulates the WeChat server APIs of a brand's WeChat
+// apps, speaking WeChat's protocol: for mini-programs, single-use login and
+// phone codes with WeChat's error codes, stable_token semantics (the same
+// token while valid, the next one in its last five minutes, a forced
+// refresh invalidating the old), getuserphonenumber checking the access
+// token, and the legacy encryptedData; for 公众号, website and mobile apps,
+// the OAuth exchange (sns/oauth2/access_token, sns/userinfo) with its
+// scopes and snapshot-page users. Every app has its own openid for one
+// person, and all share the person's unionid. Tests drive it through its
+// Go methods; the local gateway serves it, with a few /sim/ endpoints that
+// mint codes for developers.
 package wechatsim
 
 import (
@@ -19,10 +23,14 @@ import (
 	"time"
 )
 
-// Identity is the WeChat user a login code stands for.
+// Identity is the WeChat user a login code stands for: their openid in
+// the code's app, their unionid, and, for sns/userinfo, their nickname and
+// avatar.
 type Identity struct {
-	OpenID  string
-	UnionID string
+	OpenID    string
+	UnionID   string
+	Nickname  string
+	AvatarURL string
 }
 
 // Token lifetimes, as WeChat's.
@@ -43,9 +51,11 @@ const (
 	ErrCodeUsed      = 40163
 	ErrTokenExpired  = 42001
 	ErrRateLimited   = 45011
+	ErrUnauthorized  = 48001
 )
 
 type login struct {
+	app        string
 	id         Identity
 	sessionKey string
 	issued     time.Time
@@ -59,32 +69,57 @@ type phoneGrant struct {
 }
 
 type accessToken struct {
+	app         string
 	expires     time.Time
 	invalidated bool
 }
 
-// Sim is the simulated WeChat of one mini-program.
+// The kinds of app, as WECHAT_APPS names them.
+const (
+	MiniProgram     = "miniprogram"
+	OfficialAccount = "officialaccount"
+	Website         = "website"
+	Mobile          = "mobile"
+)
+
+type app struct{ secret, kind string }
+
+// Sim is the simulated WeChat of a brand's apps; AppID is its first
+// mini-program, the app of the methods that name none.
 type Sim struct {
 	AppID, Secret string
 	// Now is the simulator's clock; tests move it to expire codes and tokens.
 	Now func() time.Time
 
 	mu       sync.Mutex
+	apps     map[string]app
 	logins   map[string]*login
 	phones   map[string]*phoneGrant
 	tokens   map[string]*accessToken
-	current  string
+	current  map[string]string // each mini-program's current token
+	grants   map[string]*oauthGrant
+	userTok  map[string]*oauthGrant // by the user access token it gave
 	failures map[string][]int
 	calls    map[string]int
 }
 
-// New returns a simulator for the app.
+// New returns a simulator whose first mini-program is appID.
 func New(appID, secret string) *Sim {
 	return &Sim{
 		AppID: appID, Secret: secret, Now: time.Now,
+		apps:   map[string]app{appID: {secret, MiniProgram}},
 		logins: map[string]*login{}, phones: map[string]*phoneGrant{}, tokens: map[string]*accessToken{},
+		current: map[string]string{}, grants: map[string]*oauthGrant{}, userTok: map[string]*oauthGrant{},
 		failures: map[string][]int{}, calls: map[string]int{},
 	}
+}
+
+// AddApp adds an app of kind (MiniProgram, OfficialAccount, Website,
+// Mobile) to the brand.
+func (s *Sim) AddApp(appID, secret, kind string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apps[appID] = app{secret, kind}
 }
 
 // NewServer starts a simulator on a local HTTP server.
@@ -103,21 +138,29 @@ func (s *Sim) Handler() http.Handler {
 		writeJSON(w, "application/json", map[string]any{"errcode": 48001, "errmsg": "simulator: use stable_token"})
 	})
 	mux.HandleFunc("/wxa/business/getuserphonenumber", s.getUserPhoneNumber)
+	mux.HandleFunc("/sns/oauth2/access_token", s.oauthAccessToken)
+	mux.HandleFunc("/sns/userinfo", s.userInfo)
 	mux.HandleFunc("/sim/login", s.simLogin)
+	mux.HandleFunc("/sim/oauth", s.simOAuth)
 	mux.HandleFunc("/sim/phone", s.simPhone)
 	mux.HandleFunc("/sim/legacy", s.simLegacy)
 	return mux
 }
 
-// NewLoginCode mints a wx.login() code for id, valid five minutes, once.
-func (s *Sim) NewLoginCode(id Identity) string {
+// NewLoginCode mints a wx.login() code of the first mini-program for id,
+// valid five minutes, once.
+func (s *Sim) NewLoginCode(id Identity) string { return s.NewLoginCodeFor(s.AppID, id) }
+
+// NewLoginCodeFor mints a wx.login() code of the mini-program appID for
+// id (its openid in that app).
+func (s *Sim) NewLoginCodeFor(appID string, id Identity) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.mintLogin(randomString(16), id)
+	return s.mintLogin(appID, randomString(16), id)
 }
 
-func (s *Sim) mintLogin(code string, id Identity) string {
-	s.logins[code] = &login{id: id, sessionKey: base64.StdEncoding.EncodeToString(randomBytes(16)), issued: s.Now()}
+func (s *Sim) mintLogin(appID, code string, id Identity) string {
+	s.logins[code] = &login{app: appID, id: id, sessionKey: base64.StdEncoding.EncodeToString(randomBytes(16)), issued: s.Now()}
 	return code
 }
 
@@ -159,15 +202,15 @@ func (s *Sim) Calls(api string) int {
 	return s.calls[api]
 }
 
-// InvalidateAccessToken makes the current token invalid (40001), as a
-// forced refresh elsewhere would.
+// InvalidateAccessToken makes the first mini-program's current token
+// invalid (40001), as a forced refresh elsewhere would.
 func (s *Sim) InvalidateAccessToken() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t := s.tokens[s.current]; t != nil {
+	if t := s.tokens[s.current[s.AppID]]; t != nil {
 		t.invalidated = true
 	}
-	s.current = ""
+	delete(s.current, s.AppID)
 }
 
 func (s *Sim) count(api string) {
@@ -197,7 +240,8 @@ func (s *Sim) jscode2session(w http.ResponseWriter, r *http.Request) {
 		writeError(w, ct, code)
 		return
 	}
-	if code := s.checkApp(q.Get("appid"), q.Get("secret")); code != 0 {
+	appID := q.Get("appid")
+	if code := s.checkApp(appID, q.Get("secret"), MiniProgram); code != 0 {
 		writeError(w, ct, code)
 		return
 	}
@@ -208,12 +252,12 @@ func (s *Sim) jscode2session(w http.ResponseWriter, r *http.Request) {
 	code := q.Get("js_code")
 	l := s.logins[code]
 	if l == nil {
-		if id, ok := devIdentity(code); ok {
-			l = s.logins[s.mintLogin(code, id)]
+		if id, ok := s.devIdentity(appID, code); ok {
+			l = s.logins[s.mintLogin(appID, code, id)]
 		}
 	}
 	switch {
-	case l == nil || s.Now().Sub(l.issued) > codeTTL:
+	case l == nil || l.app != appID || s.Now().Sub(l.issued) > codeTTL:
 		writeError(w, ct, ErrInvalidCode)
 		return
 	case l.used:
@@ -251,7 +295,7 @@ func (s *Sim) stableToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, ct, code)
 		return
 	}
-	if code := s.checkApp(in.AppID, in.Secret); code != 0 {
+	if code := s.checkApp(in.AppID, in.Secret, ""); code != 0 {
 		writeError(w, ct, code)
 		return
 	}
@@ -260,27 +304,29 @@ func (s *Sim) stableToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.Now()
-	cur := s.tokens[s.current]
+	cur := s.tokens[s.current[in.AppID]]
 	switch {
 	case in.ForceRefresh:
 		if cur != nil {
 			cur.invalidated = true
 		}
-		s.issueToken(now)
+		s.issueToken(in.AppID, now)
 	case cur == nil || cur.invalidated || cur.expires.Sub(now) <= refreshWindow:
 		// In its last five minutes the next token is handed out; the old
 		// one stays valid until it expires.
-		s.issueToken(now)
+		s.issueToken(in.AppID, now)
 	}
+	tok := s.current[in.AppID]
 	writeJSON(w, ct, map[string]any{
-		"access_token": s.current,
-		"expires_in":   int(s.tokens[s.current].expires.Sub(now).Seconds()),
+		"access_token": tok,
+		"expires_in":   int(s.tokens[tok].expires.Sub(now).Seconds()),
 	})
 }
 
-func (s *Sim) issueToken(now time.Time) {
-	s.current = "simtoken_" + randomString(24)
-	s.tokens[s.current] = &accessToken{expires: now.Add(TokenTTL)}
+func (s *Sim) issueToken(appID string, now time.Time) {
+	tok := "simtoken_" + randomString(24)
+	s.current[appID] = tok
+	s.tokens[tok] = &accessToken{app: appID, expires: now.Add(TokenTTL)}
 }
 
 func (s *Sim) getUserPhoneNumber(w http.ResponseWriter, r *http.Request) {
@@ -320,15 +366,20 @@ func (s *Sim) getUserPhoneNumber(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.used = true
-	writeJSON(w, ct, map[string]any{"errcode": 0, "errmsg": "ok", "phone_info": phoneInfo(g.countryCode, g.number, s.AppID, s.Now())})
+	writeJSON(w, ct, map[string]any{"errcode": 0, "errmsg": "ok", "phone_info": phoneInfo(g.countryCode, g.number, tok.app, s.Now())})
 }
 
-func (s *Sim) checkApp(appID, secret string) int {
+// checkApp checks an app's credentials, and its kind when kind is set
+// (mini-program APIs are a mini-program's; OAuth is the others').
+func (s *Sim) checkApp(appID, secret, kind string) int {
+	a, ok := s.apps[appID]
 	switch {
-	case appID != s.AppID:
+	case !ok:
 		return ErrInvalidAppID
-	case secret != s.Secret:
+	case secret != a.secret:
 		return ErrInvalidSecret
+	case kind == MiniProgram && a.kind != MiniProgram, kind == "oauth" && a.kind == MiniProgram:
+		return ErrInvalidAppID
 	}
 	return 0
 }
@@ -348,7 +399,7 @@ var errmsgs = map[int]string{
 	ErrBusy: "system error", ErrTokenInvalid: "invalid credential, access_token is invalid or not latest",
 	ErrGrantType: "invalid grant_type", ErrInvalidAppID: "invalid appid", ErrInvalidCode: "invalid code",
 	ErrInvalidSecret: "invalid appsecret", ErrCodeUsed: "code been used", ErrTokenExpired: "access_token expired",
-	ErrRateLimited: "api minute-quota reach limit",
+	ErrRateLimited: "api minute-quota reach limit", ErrUnauthorized: "api unauthorized",
 }
 
 func writeError(w http.ResponseWriter, contentType string, code int) {
@@ -373,15 +424,26 @@ func randomBytes(n int) []byte {
 func randomString(n int) string { return hex.EncodeToString(randomBytes(n))[:n] }
 
 // devIdentity reads the developer codes the simulator accepts without
-// minting: "dev:<name>" or "dev:<name>:<anything>" logs in as openid
-// "dev_<name>" with unionid "devunion_<name>". Each string is single-use,
-// like a real code, so a client sends e.g. "dev:alice:" + Date.now().
-func devIdentity(code string) (Identity, bool) {
+// minting: "dev:<name>" or "dev:<name>:<anything>" logs in as the person
+// <name>: openid "dev_<name>" in the first mini-program and
+// "dev_<name>_<app id>" in the brand's other apps, unionid
+// "devunion_<name>" in all. Each string is single-use, like a real code,
+// so a client sends e.g. "dev:alice:" + Date.now().
+func (s *Sim) devIdentity(appID, code string) (Identity, bool) {
 	name, ok := devPart(code)
 	if !ok {
 		return Identity{}, false
 	}
-	return Identity{OpenID: "dev_" + name, UnionID: "devunion_" + name}, true
+	return s.DevIdentity(appID, name), true
+}
+
+// DevIdentity is the person name as app appID sees them (devIdentity).
+func (s *Sim) DevIdentity(appID, name string) Identity {
+	openid := "dev_" + name
+	if appID != s.AppID {
+		openid += "_" + appID
+	}
+	return Identity{OpenID: openid, UnionID: "devunion_" + name, Nickname: name, AvatarURL: "https://thirdwx.qlogo.cn/sim/" + name + "/132"}
 }
 
 // devPhone reads "dev:<11 digits>[:<anything>]" getPhoneNumber codes.
