@@ -250,6 +250,11 @@ func banner(w io.Writer, base, dataDir string, names []string, procs map[string]
 	if env.SimURL != "" {
 		fmt.Fprintf(w, "WeChat codes: \"dev:<name>:<anything unique>\" (wx.login) and \"dev:<11 digits>:<anything unique>\" (getPhoneNumber),\n")
 		fmt.Fprintf(w, "  each good once; or mint them: curl '%s/sim/login?user=alice'   curl '%s/sim/phone?number=13800138000'\n", env.SimURL, env.SimURL)
+		if len(env.OtherApps) > 0 {
+			fmt.Fprintf(w, "other WeChat apps: %s; send \"appId\" with a mini-program's \"code\",\n", strings.Join(env.OtherApps, ", "))
+			fmt.Fprintf(w, "  or another app's \"oauthCode\": \"dev:<name>:<anything unique>\" (\"devbase:…\" for snsapi_base, \"devsnap:…\" a snapshot page);\n")
+			fmt.Fprintf(w, "  one person is one unionid in all of them; mint: curl '%s/sim/oauth?app=<appId>&user=alice'\n", env.SimURL)
+		}
 	}
 	if env.CaptchaTicket != "" {
 		fmt.Fprintf(w, "captcha: send \"captchaTicket\":%q when asked (CAPTCHA_REQUIRED); each ticket works once, so then %q, %q…\n",

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+
+	"github.com/wxauth/scf-auth/pkg/wechatsim"
 )
 
 // client is one of the concurrent clients: it runs a random sequence of
@@ -66,9 +68,29 @@ func (c *client) chance(p float64) bool { return c.rnd.Float64() < p }
 
 func (c *client) onePerson() *person { return c.people[c.rnd.IntN(len(c.people))] }
 
-// caller is the userInfo the WeChat platform injects for p's wx.cloud call.
+// caller is the userInfo the WeChat platform injects for p's wx.cloud call
+// from one of the mini-programs.
 func (c *client) caller(p *person) map[string]any {
-	return map[string]any{"appId": c.w.AppID, "openId": p.wechat.OpenID}
+	app := c.miniProgram()
+	return map[string]any{"appId": app, "openId": p.in(app).OpenID}
+}
+
+// miniProgram and anyApp pick one of the brand's apps.
+func (c *client) miniProgram() string { return apps[c.rnd.IntN(2)].id }
+func (c *client) anyApp() int         { return c.rnd.IntN(len(apps)) }
+
+// weChatLogin is the members a login page of a random app sends: appId and
+// a wx.login() code (field name loginField) or an OAuth code.
+func (c *client) weChatLogin(p *person, loginField string) []any {
+	a := apps[c.anyApp()]
+	if a.kind == wechatsim.MiniProgram {
+		return []any{"appId", a.id, loginField, c.w.WeChat.NewLoginCodeFor(a.id, p.in(a.id))}
+	}
+	scope := wechatsim.ScopeLogin
+	if a.kind == wechatsim.OfficialAccount {
+		scope = wechatsim.ScopeUserInfo
+	}
+	return []any{"appId", a.id, "oauthCode", c.w.WeChat.NewOAuthCode(a.id, p.in(a.id), scope)}
 }
 
 // sendCode asks for a code to phone and returns the last code the SMS fake
@@ -106,7 +128,7 @@ func (c *client) smsLogin(ctx context.Context, o *op) {
 	case withWeChat && c.chance(0.3):
 		a = o.note("phone-login (wx.cloud) "+phone, c.w.invoke(ctx, "phone-login", map[string]any{"phone": phone, "code": code, "userInfo": c.caller(p)}))
 	case withWeChat:
-		a = o.note("phone-login +loginCode "+phone, c.w.call(ctx, "POST", "/phone-login", body("phone", phone, "code", code, "loginCode", c.w.WeChat.NewLoginCode(p.wechat)), ""))
+		a = o.note("phone-login +WeChat "+phone, c.w.call(ctx, "POST", "/phone-login", body(append([]any{"phone", phone, "code", code}, c.weChatLogin(p, "loginCode")...)...), ""))
 	default:
 		a = o.note("phone-login "+phone, c.w.call(ctx, "POST", "/phone-login", body("phone", phone, "code", code), ""))
 	}
@@ -119,11 +141,11 @@ func (c *client) wxLogin(ctx context.Context, o *op) {
 	if c.chance(0.3) {
 		a = o.note("wx-login (wx.cloud)", c.w.invoke(ctx, "wx-login", map[string]any{"userInfo": c.caller(p)}))
 	} else {
-		fields := []any{"code", c.w.WeChat.NewLoginCode(p.wechat)}
+		fields := c.weChatLogin(p, "code")
 		if c.chance(0.3) {
 			fields = append(fields, "nickname", "昵称"+p.name)
 		}
-		a = o.note("wx-login", c.w.call(ctx, "POST", "/wx-login", body(fields...), ""))
+		a = o.note("wx-login "+fields[1].(string), c.w.call(ctx, "POST", "/wx-login", body(fields...), ""))
 	}
 	c.loggedIn(o, p, a, "", true)
 }
@@ -136,9 +158,23 @@ func (c *client) phoneNumberLogin(ctx context.Context, o *op) {
 	if c.chance(0.3) {
 		a = o.note("phone-number-login (wx.cloud) "+phone, c.w.invoke(ctx, "phone-number-login", map[string]any{"phoneCode": phoneCode, "userInfo": c.caller(p)}))
 	} else {
-		a = o.note("phone-number-login "+phone, c.w.call(ctx, "POST", "/phone-number-login", body("loginCode", c.w.WeChat.NewLoginCode(p.wechat), "phoneCode", phoneCode), ""))
+		app := c.miniProgram()
+		a = o.note("phone-number-login "+phone, c.w.call(ctx, "POST", "/phone-number-login", body("appId", app, "loginCode", c.w.WeChat.NewLoginCodeFor(app, p.in(app)), "phoneCode", phoneCode), ""))
 	}
 	c.loggedIn(o, p, a, phone, true)
+}
+
+// change sends an identity change (or a deletion) with the session's
+// token and, when the answer asks for a proof (the session signed in too
+// long ago), once more with the silent one a mini-program sends: a
+// wx.login() code of the person's WeChat.
+func (c *client) change(ctx context.Context, o *op, p *person, what, method, path string, fields []any, token string) answer {
+	a := o.note(what, c.w.call(ctx, method, path, body(fields...), token))
+	if a.Code != "REAUTH_REQUIRED" {
+		return a
+	}
+	proof := map[string]any{"loginCode": c.w.WeChat.NewLoginCode(p.in(appID))}
+	return o.note(what+" with a proof", c.w.call(ctx, method, path, body(append(fields, "proof", proof)...), token))
 }
 
 // sessionOf picks one of p's sessions; nil (and nothing to do) when p has
@@ -161,7 +197,7 @@ func (c *client) bindPhone(ctx context.Context, o *op) {
 	if code == "" {
 		return
 	}
-	a := o.note("bind "+phone, c.w.call(ctx, "POST", "/profile/phone", body("phone", phone, "code", code), s.access))
+	a := c.change(ctx, o, o.person, "bind "+phone, "POST", "/profile/phone", []any{"phone", phone, "code", code}, s.access)
 	if a.ok() && a.userField("phone") != phone {
 		o.violate("bound %s, the account answered has phone %v", phone, a.userField("phone"))
 	}
@@ -172,7 +208,7 @@ func (c *client) unbindPhone(ctx context.Context, o *op) {
 	if s == nil {
 		return
 	}
-	a := o.note("unbind phone", c.w.call(ctx, "DELETE", "/profile/phone", "", s.access))
+	a := c.change(ctx, o, o.person, "unbind phone", "DELETE", "/profile/phone", nil, s.access)
 	if a.ok() && a.userField("phone") != nil {
 		o.violate("unbound the phone, the account answered still has %v", a.userField("phone"))
 	}
@@ -187,7 +223,7 @@ func (c *client) bindWeChat(ctx context.Context, o *op) {
 	if c.chance(0.1) {
 		who = c.onePerson()
 	}
-	a := o.note("bind wechat of "+who.name, c.w.call(ctx, "POST", "/profile/wechat", body("loginCode", c.w.WeChat.NewLoginCode(who.wechat)), s.access))
+	a := c.change(ctx, o, o.person, "bind wechat of "+who.name, "POST", "/profile/wechat", c.weChatLogin(who, "loginCode"), s.access)
 	if a.ok() && a.userField("wechatBound") != true {
 		o.violate("bound WeChat, the account answered has none")
 	}
@@ -198,7 +234,7 @@ func (c *client) unbindWeChat(ctx context.Context, o *op) {
 	if s == nil {
 		return
 	}
-	a := o.note("unbind wechat", c.w.call(ctx, "DELETE", "/profile/wechat", "", s.access))
+	a := c.change(ctx, o, o.person, "unbind wechat", "DELETE", "/profile/wechat", nil, s.access)
 	if a.ok() && a.userField("wechatBound") != false {
 		o.violate("unbound WeChat, the account answered still has it")
 	}
@@ -209,7 +245,7 @@ func (c *client) deleteAccount(ctx context.Context, o *op) {
 	if s == nil {
 		return
 	}
-	o.note("delete "+s.userID, c.w.call(ctx, "DELETE", "/profile", "", s.access))
+	c.change(ctx, o, o.person, "delete "+s.userID, "DELETE", "/profile", nil, s.access)
 }
 
 func (c *client) refresh(ctx context.Context, o *op) {

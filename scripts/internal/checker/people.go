@@ -8,16 +8,26 @@ import (
 )
 
 // person is one of the pool: two phone numbers, a WeChat user (some with a
-// unionid), and a number of their own that only guess bursts use, so that
-// no other send changes its code in the middle of one.
+// unionid, which joins the brand's apps; the others' apps stay apart), and
+// a number of their own that only guess bursts use, so that no other send
+// changes its code in the middle of one.
 type person struct {
 	index      int
 	name       string
 	phones     [2]string
-	wechat     wechatsim.Identity
+	wechat     wechatsim.Identity // as the first mini-program sees them
 	guessPhone string
 	// guessing serialises the guess bursts at guessPhone.
 	guessing sync.Mutex
+}
+
+// in is the person as app sees them: that app's openid, the unionid.
+func (p *person) in(app string) wechatsim.Identity {
+	id := p.wechat
+	if app != appID {
+		id.OpenID += "-" + app
+	}
+	return id
 }
 
 func newPeople(n int) []*person {

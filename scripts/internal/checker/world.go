@@ -59,6 +59,15 @@ const (
 	tcKey     = "checker-key"
 )
 
+// The brand's apps the checker logs in from: two mini-programs, a 公众号
+// and a mobile app.
+var apps = []struct{ id, kind string }{
+	{appID, wechatsim.MiniProgram},
+	{"wxchecker00000mini2", wechatsim.MiniProgram},
+	{"wxchecker000000h5oa", wechatsim.OfficialAccount},
+	{"wxchecker0000mobile", wechatsim.Mobile},
+}
+
 // Start runs the world.
 func Start(ctx context.Context, s Setup) (*World, error) {
 	if s.MaxAttempts == 0 {
@@ -78,6 +87,11 @@ func Start(ctx context.Context, s Setup) (*World, error) {
 	w.SMS = smstest.NewServer(tcID, tcKey)
 	w.closers = append(w.closers, w.SMS.Close)
 	sim, simServer := wechatsim.NewServer(appID, appSecret)
+	var others []string
+	for _, a := range apps[1:] {
+		sim.AddApp(a.id, appSecret, a.kind)
+		others = append(others, a.id+":"+appSecret+":"+a.kind)
+	}
 	w.WeChat = sim
 	w.closers = append(w.closers, simServer.Close)
 	env := []string{
@@ -85,6 +99,7 @@ func Start(ctx context.Context, s Setup) (*World, error) {
 		"SMS_PROVIDER=tencent", "SMS_ENDPOINT=" + w.SMS.URL, "TENCENTCLOUD_SECRET_ID=" + tcID, "TENCENTCLOUD_SECRET_KEY=" + tcKey,
 		"SMS_SDK_APP_ID=1400000042", "SMS_SIGN_NAME=检查", "SMS_TEMPLATE_ID=42",
 		"WECHAT_APPID=" + appID, "WECHAT_SECRET=" + appSecret, "WECHAT_API_BASE=" + simServer.URL,
+		"WECHAT_APPS=" + strings.Join(others, ","),
 		// Many sends to few phones from one address: caps out of the way,
 		// the cooldown as short as it goes.
 		"SMS_COOLDOWN=1s", "SMS_PHONE_HOURLY_LIMIT=10000", "SMS_PHONE_DAILY_LIMIT=100000",

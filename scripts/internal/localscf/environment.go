@@ -28,6 +28,14 @@ const (
 	DevAppID  = "wxdev0000000000000"
 	DevSecret = "dev-app-secret"
 
+	// The brand's other apps the simulator plays when WECHAT_APPS is
+	// unset: a second mini-program, a 公众号 (H5 pages), a website and a
+	// mobile app, each with DevSecret.
+	DevSecondMiniProgram = "wxdev0000000000002"
+	DevOfficialAccount   = "wxdev00000000000oa"
+	DevWebsite           = "wxdev0000000000web"
+	DevMobileApp         = "wxdev0000000000app"
+
 	DevCaptchaAppID     = 190000000
 	devCaptchaSecret    = "dev-captcha-secret"
 	devTencentSecretID  = "AKIDdev00000000000000000"
@@ -47,6 +55,9 @@ type Environment struct {
 	// WeChatAppID is the functions' WECHAT_APPID, given or stood in for:
 	// the app of a local wx.cloud caller.
 	WeChatAppID string
+	// OtherApps are the WeChat apps of WECHAT_APPS the simulator plays
+	// ("appid (kind)"), for the banner.
+	OtherApps []string
 
 	stopDB func()
 	sim    *http.Server
@@ -104,6 +115,19 @@ func NewEnvironment(dataDir string, getenv func(string) string) (*Environment, e
 			return nil, err
 		}
 		set("WECHAT_API_BASE", e.SimURL, "WECHAT_API_BASE: WeChat simulator at "+e.SimURL)
+		devApps := []string{
+			DevSecondMiniProgram + ":" + DevSecret + ":" + wechatsim.MiniProgram,
+			DevOfficialAccount + ":" + DevSecret + ":" + wechatsim.OfficialAccount,
+			DevWebsite + ":" + DevSecret + ":" + wechatsim.Website,
+			DevMobileApp + ":" + DevSecret + ":" + wechatsim.Mobile,
+		}
+		set("WECHAT_APPS", strings.Join(devApps, ","), "WECHAT_APPS: development apps "+strings.Join([]string{DevSecondMiniProgram, DevOfficialAccount, DevWebsite, DevMobileApp}, ", "))
+		for _, entry := range strings.Split(firstSet(getenv("WECHAT_APPS"), e.Vars["WECHAT_APPS"]), ",") {
+			if parts := strings.Split(strings.TrimSpace(entry), ":"); len(parts) == 3 {
+				e.Sim.AddApp(parts[0], parts[1], parts[2])
+				e.OtherApps = append(e.OtherApps, parts[0]+" ("+parts[2]+")")
+			}
+		}
 	}
 	if mode := strings.ToLower(getenv("CAPTCHA_MODE")); mode != "" && mode != "off" &&
 		getenv("CAPTCHA_APP_ID") == "" && getenv("CAPTCHA_APP_SECRET_KEY") == "" {
