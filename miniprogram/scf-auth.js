@@ -1,31 +1,28 @@
 /*
- * scf-auth-miniprogram: the mini-program client of the scf-auth login functions.
- *
- * One CommonJS file, no dependencies, written in ES5 with Promises so that it
- * runs on every base library whether or not DevTools compiles it. It keeps the
- * session in storage, shares one refresh among the calls that find their access
- * token expired, proves the account silently with wx.login() when a change asks
- * for it, and turns every refusal into an AuthError whose message is the
- * contract's Chinese sentence, ready for wx.showToast.
- *
- *   const { createAuth } = require('scf-auth-miniprogram')
- *   const auth = createAuth({ baseUrl: 'https://auth.example.com' })
- *   await auth.wxLogin()
+ * scf-auth-miniprogram: the mini-program client of the scf-auth functions. One
+ * file in ES5 with Promises, so it runs on any base library, compiled or not.
+ * It stores the session, shares one refresh among the calls that meet an
+ * expired token, proves the account with a silent wx.login() when a change
+ * asks for it, and rejects with an AuthError whose message suits wx.showToast.
  */
 'use strict'
 
 // Codes that mean the stored session has ended: it is cleared and onLogout told.
 var ENDED = ['UNAUTHORIZED', 'ACCOUNT_DISABLED', 'REFRESH_TOKEN_INVALID']
 
-// HTTP statuses of the contract's codes, for answers that come without one
-// (wx.cloud.callFunction), so that AuthError.status means the same on both.
-var STATUS = {
-  OK: 200, INVALID_REQUEST: 400, INVALID_PHONE: 400, NOT_FOUND: 404, METHOD_NOT_ALLOWED: 405,
-  PAYLOAD_TOO_LARGE: 413, SMS_COOLDOWN: 429, SMS_LIMIT_EXCEEDED: 429, SMS_SEND_FAILED: 502,
-  CODE_INVALID: 401, CODE_ATTEMPTS_EXCEEDED: 429, WECHAT_CODE_INVALID: 401, WECHAT_RATE_LIMITED: 429,
-  WECHAT_UNAVAILABLE: 503, ACCOUNT_CONFLICT: 409, LAST_IDENTITY: 409, CAPTCHA_REQUIRED: 428,
-  CAPTCHA_INVALID: 403, UNAUTHORIZED: 401, TOKEN_EXPIRED: 401, REFRESH_TOKEN_INVALID: 401,
-  ACCOUNT_DISABLED: 403, REAUTH_REQUIRED: 403, INTERNAL: 500, SERVICE_UNAVAILABLE: 503
+// STATUS is the HTTP status of each code, for wx.cloud answers, which come
+// without one, so that AuthError.status means the same on both transports.
+var STATUS = {}
+var CODES = {
+  400: 'INVALID_REQUEST INVALID_PHONE', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 413: 'PAYLOAD_TOO_LARGE',
+  401: 'CODE_INVALID WECHAT_CODE_INVALID UNAUTHORIZED TOKEN_EXPIRED REFRESH_TOKEN_INVALID',
+  403: 'CAPTCHA_INVALID ACCOUNT_DISABLED REAUTH_REQUIRED', 409: 'ACCOUNT_CONFLICT LAST_IDENTITY', 428: 'CAPTCHA_REQUIRED',
+  429: 'SMS_COOLDOWN SMS_LIMIT_EXCEEDED CODE_ATTEMPTS_EXCEEDED WECHAT_RATE_LIMITED',
+  500: 'INTERNAL', 502: 'SMS_SEND_FAILED', 503: 'WECHAT_UNAVAILABLE SERVICE_UNAVAILABLE'
+}
+for (var status in CODES) {
+  var names = CODES[status].split(' ')
+  for (var n = 0; n < names.length; n++) STATUS[names[n]] = Number(status)
 }
 
 // Messages of the refusals the package decides itself.
@@ -71,21 +68,28 @@ function AuthError(code, message, data, status) {
 AuthError.prototype = Object.create(Error.prototype)
 AuthError.prototype.constructor = AuthError
 
-// networkError is a failure that has no answer of the contract behind it.
+// networkError is a failure with no answer of the contract behind it; data
+// keeps what WeChat said (errMsg, errCode, errno).
 function networkError(cause, message, status) {
   var data = {}
-  if (cause && cause.errMsg) data.errMsg = cause.errMsg
-  if (cause && cause.errCode !== undefined) data.errCode = cause.errCode
-  if (cause && cause.errno !== undefined) data.errno = cause.errno
+  var fields = ['errMsg', 'errCode', 'errno']
+  for (var i = 0; i < fields.length; i++) if (cause && cause[fields[i]] !== undefined) data[fields[i]] = cause[fields[i]]
   return new AuthError('NETWORK_ERROR', message || MESSAGES.offline, data, status)
+}
+
+// parse is an answer as an object: wx.request parses JSON itself, and leaves
+// the text when that fails.
+function parse(answer) {
+  if (typeof answer === 'string') {
+    try { return JSON.parse(answer) } catch (e) { return null }
+  }
+  return answer
 }
 
 // settle reads an answer's envelope: its data when OK, else an AuthError.
 // status is the HTTP status, or 0 for a wx.cloud result.
 function settle(answer, status) {
-  if (typeof answer === 'string') {
-    try { answer = JSON.parse(answer) } catch (e) { answer = null }
-  }
+  answer = parse(answer)
   if (!answer || typeof answer !== 'object' || typeof answer.code !== 'string') {
     throw networkError(null, MESSAGES.garbled, status)
   }
@@ -121,21 +125,11 @@ function fresh() {
   return Date.now().toString(36) + '-' + sequence.toString(36) + '-' + Math.random().toString(36).slice(2, 8)
 }
 
-// refreshes are the refreshes under way, one per storage (wx object and key),
-// shared by every client on it, so two pages with their own createAuth still
-// send one /token/refresh.
+// refreshes are those under way, one per storage (wx object and key), so
+// two pages with a createAuth each still send one /token/refresh.
 var refreshes = []
 
-function findRefresh(api, key) {
-  for (var i = 0; i < refreshes.length; i++) {
-    if (refreshes[i].api === api && refreshes[i].key === key) return refreshes[i]
-  }
-  return null
-}
-
-// createAuth returns a client of the deployment options describe (see the
-// README: baseUrl or urls, appId, transport, storageKey, onLogout, onCaptcha,
-// local, timeout).
+// createAuth returns a client; the README lists its options.
 function createAuth(options) {
   var o = options || {}
   var transport = o.transport || 'request'
@@ -155,8 +149,8 @@ function createAuth(options) {
     return w
   }
 
-  // The stored session: the last Session answered, with expiresAt and
-  // refreshExpiresAt in milliseconds since the epoch.
+  // The stored session is the last Session answered, plus expiresAt and
+  // refreshExpiresAt (milliseconds since the epoch).
   function load() {
     var s
     try { s = api().getStorageSync(key) } catch (e) { return null }
@@ -189,8 +183,8 @@ function createAuth(options) {
       if (typeof console !== 'undefined') console.error('scf-auth: onLogout threw', e)
     }
   }
-  // ended clears the session and tells onLogout once when err says the
-  // session of token is over and that session is still the stored one.
+  // ended clears the session and tells onLogout when err says the session of
+  // token is over and it is still the stored one: once, however many calls.
   function ended(err, token, quiet) {
     if (isEnded(err) && token) {
       var s = load()
@@ -209,9 +203,9 @@ function createAuth(options) {
     throw new TypeError('createAuth: no URL for the ' + fn + ' function: give baseUrl, or urls["' + fn + '"]')
   }
 
-  // send makes one call of route with body, token and proof, and resolves
-  // with the answer's data. Over HTTP a DELETE carries its proof in the
-  // X-Auth-Proof header, which no client drops; the rest in the body.
+  // send makes one call and resolves with the answer's data. Over HTTP a
+  // DELETE carries its proof in the X-Auth-Proof header (some clients drop
+  // a DELETE's body), a POST in its body.
   function send(route, body, token, proof, suffix) {
     return new Promise(function (resolve, reject) {
       var w = api()
@@ -249,8 +243,7 @@ function createAuth(options) {
     })
   }
 
-  // loginCode is a wx.login() code, or in local mode a fresh simulator code
-  // of local.user.
+  // loginCode is a wx.login() code, or in local mode a simulator code.
   function loginCode() {
     if (local) return Promise.resolve('dev:' + local.user + ':' + fresh())
     return new Promise(function (resolve, reject) {
@@ -261,9 +254,8 @@ function createAuth(options) {
     })
   }
 
-  // weChat adds what a WeChat login or link sends beside body: a fresh
-  // loginCode over HTTP (a wx.cloud call names its caller already) and
-  // appId when one is configured.
+  // weChat adds to a WeChat login or link a fresh login code (not over
+  // wx.cloud, which names its caller) and appId when one is configured.
   function weChat(body, field) {
     var out = assign({}, body)
     if (o.appId) out.appId = o.appId
@@ -282,17 +274,17 @@ function createAuth(options) {
     })
   }
 
-  // refreshed resolves with an access token newer than token: the stored one
-  // if another call renewed it already, else that of one /token/refresh
-  // shared by every call waiting at this moment, stored before any of them
-  // retries.
-  function refreshed(token) {
+  // refreshed resolves with a token newer than token: the stored one if a
+  // call renewed it already, else that of the one /token/refresh shared by
+  // every call waiting now, stored before any of them retries.
+  function refreshed(token, quiet) {
     var s = load()
     if (!s) return Promise.reject(new AuthError('UNAUTHORIZED', MESSAGES.signedOut, null, 401))
     if (s.accessToken !== token) return Promise.resolve(s.accessToken)
     var w = api()
-    var pending = findRefresh(w, key)
-    if (pending) return pending.promise
+    for (var i = 0; i < refreshes.length; i++) {
+      if (refreshes[i].api === w && refreshes[i].key === key) return refreshes[i].promise
+    }
     var promise = send(ROUTES.refresh, { refreshToken: s.refreshToken }, null, null).then(function (session) {
       var now = load()
       if (!now) throw new AuthError('UNAUTHORIZED', MESSAGES.signedOut, null, 401)
@@ -303,23 +295,23 @@ function createAuth(options) {
       var now = load()
       if (isEnded(err) && now && now.refreshToken === s.refreshToken) {
         clear()
-        notify(err)
+        if (!quiet) notify(err)
       }
       throw err
     })
-    pending = { api: w, key: key, promise: promise }
+    var pending = { api: w, key: key, promise: promise }
     refreshes.push(pending)
     var done = function () {
-      var i = refreshes.indexOf(pending)
-      if (i >= 0) refreshes.splice(i, 1)
+      var at = refreshes.indexOf(pending)
+      if (at >= 0) refreshes.splice(at, 1)
     }
     promise.then(done, done)
     return promise
   }
 
-  // authed makes a call with the stored access token; on TOKEN_EXPIRED it
-  // waits for the shared refresh and tries once more. body and proof are
-  // functions, so each try sends codes of its own.
+  // authed makes a call with the stored token and, on TOKEN_EXPIRED, once
+  // more after the shared refresh. body and proof are functions, so that
+  // each try sends codes of its own.
   function authed(route, body, proof, suffix, quiet) {
     var s = load()
     var token = s ? s.accessToken : null
@@ -330,15 +322,15 @@ function createAuth(options) {
     }
     return attempt(token).then(null, function (err) {
       if (err.code !== 'TOKEN_EXPIRED' || !token) return ended(err, token, quiet)
-      return refreshed(token).then(function (t) {
+      return refreshed(token, quiet).then(function (t) {
         return attempt(t).then(null, function (again) { return ended(again, t, quiet) })
       })
     })
   }
 
-  // guarded is a change of the ways to log in (or the deletion): with the
-  // caller's proof as given, or else, on REAUTH_REQUIRED for an account with
-  // WeChat, once more with a silent wx.login() code as the proof.
+  // guarded is an identity change or the deletion: with the proof given, or
+  // else, on REAUTH_REQUIRED of an account with WeChat, once more with a
+  // silent wx.login() code as the proof.
   function guarded(route, body, opts) {
     var given = opts && opts.proof
     return authed(route, body, given ? function () { return given } : null).then(null, function (err) {
@@ -350,8 +342,7 @@ function createAuth(options) {
     })
   }
 
-  // ticket asks onCaptcha for a captcha ticket; err is the refusal that
-  // asked, and what the caller gets when no ticket comes.
+  // ticket asks onCaptcha for a ticket; without one, err is the answer.
   function ticket(err, captchaAppId) {
     if (typeof o.onCaptcha !== 'function') return Promise.reject(err)
     return Promise.resolve().then(function () {
@@ -380,10 +371,7 @@ function createAuth(options) {
   }
 
   function tokenExpired(res) {
-    var body = res.data
-    if (typeof body === 'string') {
-      try { body = JSON.parse(body) } catch (e) { return false }
-    }
+    var body = parse(res.data)
     return res.statusCode === 401 && !!body && body.code === 'TOKEN_EXPIRED'
   }
 
@@ -398,8 +386,8 @@ function createAuth(options) {
     },
     phoneNumberLogin: function (e) {
       var d = (e && e.detail) || {}
-      // In local mode DevTools' button may fail for want of a permission the
-      // simulator does not need; only a refusal by the user is a refusal.
+      // Locally DevTools' button may fail for want of a permission the
+      // simulator does not need: only the user's refusal is one then.
       var refused = !d.errMsg || /deny|cancel/i.test(d.errMsg)
       if (!d.code && !(local && !refused)) {
         return Promise.reject(new AuthError('USER_DENIED', MESSAGES.denied, { errMsg: d.errMsg || '' }, 0))
@@ -468,10 +456,9 @@ function createAuth(options) {
       })
     },
 
-    // request is a wx.request to the team's own API with the access token:
-    // it resolves with wx.request's success result, whatever its status, and
-    // refreshes first when the token has expired, or once when the API
-    // answers 401 with code TOKEN_EXPIRED.
+    // request is a wx.request to the team's own API with the token. It
+    // resolves with wx.request's result, whatever the status, refreshing
+    // first when the token has expired, or after a 401 TOKEN_EXPIRED.
     request: function (options) {
       var s = load()
       var first = s && s.expiresAt && Date.now() >= s.expiresAt ? refreshed(s.accessToken) : Promise.resolve(s ? s.accessToken : null)
