@@ -40,6 +40,7 @@ function createWx({ gateway, hosts = {}, user, appId = DEV_APP_ID } = {}) {
   let codes = 0
   let cloudReady = false
   const storage = new Map()
+  let pending = 0
   const w = {
     user: user || `dev${process.pid}x${device}`,
     appId,
@@ -50,7 +51,9 @@ function createWx({ gateway, hosts = {}, user, appId = DEV_APP_ID } = {}) {
   }
 
   function done(o, ok, res) {
+    pending += 1
     setImmediate(() => {
+      pending -= 1
       try {
         if (ok && typeof o.success === 'function') o.success(res)
         if (!ok && typeof o.fail === 'function') o.fail(res)
@@ -67,13 +70,19 @@ function createWx({ gateway, hosts = {}, user, appId = DEV_APP_ID } = {}) {
       run((ok, res) => done(o, ok, res))
       return undefined
     }
-    return new Promise((resolve, reject) => run((ok, res) => setImmediate(() => (ok ? resolve : reject)(res))))
+    pending += 1
+    return new Promise((resolve, reject) => run((ok, res) => setImmediate(() => { pending -= 1; (ok ? resolve : reject)(res) })))
   }
 
   // send is one HTTP exchange with the gateway: the answer's status, headers
   // and text, or an error when there is none.
   function send(method, target, headers, body, timeout) {
-    return new Promise((resolve, reject) => {
+    pending += 1
+    let over = false
+    const settled = (f) => (v) => { if (!over) { over = true; pending -= 1; f(v) } }
+    return new Promise((res0, rej0) => {
+      const resolve = settled(res0)
+      const reject = settled(rej0)
       if (w.offline) return reject(new Error('net::ERR_INTERNET_DISCONNECTED'))
       const u = new URL(target)
       const base = w.origins[u.origin]
@@ -204,6 +213,14 @@ function createWx({ gateway, hosts = {}, user, appId = DEV_APP_ID } = {}) {
   }
   w.showModal = (o) => promised(o, (finish) => { w.ui.push({ api: 'showModal', args: o }); finish(true, { confirm: true, cancel: false, errMsg: 'showModal:ok' }) })
 
+  // idle resolves once nothing this device started (a request, wx.login, a
+  // callback) is still under way, for pages whose handlers return nothing.
+  w.idle = async () => {
+    for (let quiet = 0; quiet < 3;) {
+      await new Promise((r) => setTimeout(r, 5))
+      quiet = pending === 0 ? quiet + 1 : 0
+    }
+  }
   // requests lists what the package sent to a function, over HTTP or wx.cloud.
   w.requests = (fn) => w.log.filter((e) => (e.kind === 'cloud' ? e.name === fn : e.kind === 'request' && pathOf(e.url).split('/')[1] === fn))
   // toasts lists the titles wx.showToast was asked to show.
