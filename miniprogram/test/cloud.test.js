@@ -31,7 +31,8 @@ test('every method through wx.cloud.callFunction with its action: no WeChat code
   assert.ok(events.some((e) => e.type === 'link'))
   assert.equal((await auth.unbindPhone()).user.phone, null)
 
-  const byAction = w.log.filter((e) => e.name === 'profile').map((e) => [e.data.action, !!e.data.accessToken, e.answer.code])
+  // (A call that met an expired token and was retried is left out.)
+  const byAction = w.log.filter((e) => e.name === 'profile' && e.answer.code !== 'TOKEN_EXPIRED').map((e) => [e.data.action, !!e.data.accessToken, e.answer.code])
   assert.deepEqual(byAction, [
     ['get', true, 'OK'], ['update', true, 'OK'], ['bindPhone', true, 'OK'], ['listSessions', true, 'OK'],
     ['security', true, 'OK'], ['unbindPhone', true, 'OK'],

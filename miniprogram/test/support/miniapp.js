@@ -137,7 +137,7 @@ function createRuntime({ wx, files = {}, dir = null, captcha }) {
     if (!el) throw new Error(`${page.route}.wxml has no ${JSON.stringify(match)}`)
     return el
   }
-  const tap = (page, match) => call(page, find(page, match).attrs.bindtap, { type: 'tap', detail: {} })
+  const tap = (page, match, dataset = {}) => call(page, find(page, match).attrs.bindtap, { type: 'tap', detail: {}, currentTarget: { dataset }, target: { dataset } })
   const type = (page, match, value) => call(page, find(page, match).attrs.bindinput, { type: 'input', detail: { value, cursor: value.length } })
   const phoneButton = (page, detail) => call(page, find(page, { 'open-type': 'getPhoneNumber' }).attrs.bindgetphonenumber, { type: 'getphonenumber', detail })
 
