@@ -5,6 +5,7 @@
 //	go run ./scripts/bench coldstart [-n 10]
 //	go run ./scripts/bench flow [-c 16] [-d 10s] [-users 5000]
 //	go run ./scripts/bench wxstorm [-p 4] [-n 200]
+//	go run ./scripts/bench checker [-ops 100000] [-seed N] [-c 8] [-people 6]
 //
 // coldstart: process start to the first answered invocation, per function.
 // flow: send-sms → phone-login → GET /profile through the local gateway,
@@ -14,6 +15,9 @@
 // would have left them.
 // wxstorm: stable_token fetches while several cold instances serve many
 // phone-number logins at once.
+// checker: the randomized invariant checker (scripts/internal/checker),
+// long: random concurrent requests of a few people under injected
+// database faults, then the stored state checked.
 //
 // Every run uses a fresh embedded database (or MONGODB_URI with a fresh
 // database name), so runs compare equally sized databases. The embedded
@@ -41,7 +45,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: go run ./scripts/bench coldstart|flow|wxstorm [flags]")
+		fmt.Fprintln(os.Stderr, "usage: go run ./scripts/bench coldstart|flow|wxstorm|checker [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -52,6 +56,8 @@ func main() {
 		err = flow(os.Args[2:])
 	case "wxstorm":
 		err = wxStorm(os.Args[2:])
+	case "checker":
+		err = checkInvariants(os.Args[2:])
 	case "db":
 		err = serveDatabase(os.Args[2:])
 	default:

@@ -147,6 +147,9 @@ var (
 	// of one (which a line-start anchor leaves out).
 	smsCodeLine = regexp.MustCompile(`^\s*>>> SMS code for (\S+): (\d{6}) <<<`)
 	expectation = regexp.MustCompile(`\{"code":"([A-Z_]+)"`)
+	// shownValue is a member the README shows an answer with, in full (no
+	// "…" in it): a string, a boolean, a number or an array of strings.
+	shownValue = regexp.MustCompile(`"(\w+)":("[^"…]*"|true|false|-?\d+|\["[^\]…]*"\]|\[\])`)
 	maskedPhone = regexp.MustCompile(`1\d\d\*\*\*\*\d{4}`)
 	sentPhone   = regexp.MustCompile(`"phone":"(1\d{10})"`)
 )
@@ -174,17 +177,18 @@ func TestWalkThroughOfTheREADME(t *testing.T) {
 		case line == "" || strings.HasPrefix(line, "#"):
 			continue
 		case strings.HasPrefix(line, "curl "):
-			want := "OK"
+			want, shown := "OK", ""
 			for j := i + 1; j < len(lines) && strings.HasPrefix(strings.TrimSpace(lines[j]), "#"); j++ {
-				if m := expectation.FindStringSubmatch(lines[j]); m != nil {
+				if m := expectation.FindStringSubmatch(lines[j]); m != nil && shown == "" {
 					want = m[1]
-					break
 				}
+				shown += lines[j]
 			}
 			if m := sentPhone.FindStringSubmatch(line); m != nil && strings.Contains(line, "/send-sms") {
 				lastPhone = m[1]
 			}
 			last = runCurl(t, line, vars, want)
+			checkShown(t, line, shown, last)
 		case isVar && name == "B":
 			vars["B"] = g.base // the README's address, where this gateway is
 		case isVar && strings.HasPrefix(value, "…"):
@@ -237,6 +241,42 @@ func runCurl(t *testing.T, line string, vars map[string]string, want string) map
 		t.Fatalf("%s answered %s, the README shows %s: %s", line, env.Code, want, out)
 	}
 	return env.Data
+}
+
+// checkShown checks the members the README shows with an answer against
+// the answer's data and its user: a walk-through that shows isNewUser
+// false, or the apps an account logs in from, is run to show just that.
+func checkShown(t *testing.T, line, shown string, data map[string]any) {
+	t.Helper()
+	for _, m := range shownValue.FindAllStringSubmatch(shown, -1) {
+		key, text := m[1], m[2]
+		if key == "code" || key == "message" || key == "requestId" {
+			continue
+		}
+		got, ok := data[key]
+		if !ok {
+			user, _ := data["user"].(map[string]any)
+			if got, ok = user[key]; !ok {
+				continue // shown inside a list or an object this check does not walk
+			}
+		}
+		var want any
+		if err := json.Unmarshal([]byte(text), &want); err != nil {
+			t.Fatalf("%s: the README shows %s as %s, which is not JSON", line, key, text)
+		}
+		if g, _ := json.Marshal(got); string(g) != mustJSON(t, want) {
+			t.Fatalf("%s: %s is %s, the README shows %s", line, key, g, text)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func lookup(data map[string]any, path string) any {
