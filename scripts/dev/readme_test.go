@@ -149,7 +149,7 @@ var (
 	expectation = regexp.MustCompile(`\{"code":"([A-Z_]+)"`)
 	// shownValue is a member the README shows an answer with, in full (no
 	// "…" in it): a string, a boolean, a number or an array of strings.
-	shownValue = regexp.MustCompile(`"(\w+)":("[^"…]*"|true|false|-?\d+|\["[^\]…]*"\]|\[\])`)
+	shownValue  = regexp.MustCompile(`"(\w+)":("[^"…]*"|true|false|-?\d+|\["[^\]…]*"\]|\[\])`)
 	maskedPhone = regexp.MustCompile(`1\d\d\*\*\*\*\d{4}`)
 	sentPhone   = regexp.MustCompile(`"phone":"(1\d{10})"`)
 )
