@@ -330,14 +330,14 @@ function createAuth(options) {
 
   // guarded is an identity change or the deletion: with the proof given, or
   // else, on REAUTH_REQUIRED of an account with WeChat, once more with a
-  // silent wx.login() code as the proof.
+  // silent wx.login() code (of appId) as the proof.
   function guarded(route, body, opts) {
     var given = opts && opts.proof
     return authed(route, body, given ? function () { return given } : null).then(null, function (err) {
       var methods = (err.data && err.data.methods) || []
       if (given || err.code !== 'REAUTH_REQUIRED' || methods.indexOf('wechat') < 0) throw err
       return authed(route, body, function () {
-        return loginCode().then(function (code) { return { loginCode: code } })
+        return loginCode().then(function (code) { return o.appId ? { loginCode: code, appId: o.appId } : { loginCode: code } })
       })
     })
   }
