@@ -161,6 +161,20 @@ func (e *Env) LoseNextReply(command, collection string) {
 	})
 }
 
+// LoseNthReply is LoseNextReply for the nth write command (from 1) on
+// collection from now on: the ones before it apply and are answered.
+func (e *Env) LoseNthReply(command, collection string, n int) {
+	e.t.Helper()
+	seen := 0
+	mongotest.LoseNextReply(e.t, e.Vars["MONGODB_DATABASE"], func(c, coll string) bool {
+		if c != command || coll != collection {
+			return false
+		}
+		seen++
+		return seen == n
+	})
+}
+
 // HoldNextWrite parks the next write command on collection of this test's
 // database until release is called (also at the test's end); reached is
 // closed when it arrives. It skips the test on a real MongoDB.
