@@ -15,9 +15,10 @@ import (
 var errChanged = errors.New("account: changed meanwhile")
 
 // link binds ids (free, or u's own, as last looked) to the account u and
-// logs into it; nil when the identities or the account changed meanwhile,
-// and the caller looks again. A disabled account is not changed.
-func (r *Resolver) link(ctx context.Context, u *store.User, ids []store.Identity, ns *NewSession) (*store.User, error) {
+// logs into it, if it then holds proven, the identity the login proved;
+// nil when the identities or the account changed meanwhile, and the
+// caller looks again. A disabled account is not changed.
+func (r *Resolver) link(ctx context.Context, u *store.User, proven store.Identity, ids []store.Identity, ns *NewSession) (*store.User, error) {
 	if u.IsDisabled() {
 		return nil, apierror.Disabled()
 	}
@@ -28,7 +29,11 @@ func (r *Resolver) link(ctx context.Context, u *store.User, ids []store.Identity
 	if err != nil {
 		return nil, err
 	}
-	return r.attach(ctx, linked.ID, held(linked, ids), ns)
+	want := held(linked, ids)
+	if !linked.Holds(proven) {
+		want = append(want, proven) // so that attach finds it changed
+	}
+	return r.attach(ctx, linked.ID, want, ns)
 }
 
 // bind adds ids to the account u, in place of its phone when replacePhone:

@@ -158,9 +158,9 @@ func (r *Resolver) ByPhone(ctx context.Context, number string, wx *store.WeChatU
 			u, isNew = r.fresh(p), true
 			u, err = r.create(ctx, u, ns)
 		case byPhone == nil:
-			u, err = r.link(ctx, byWeChat, append([]store.Identity{p}, missing(byWeChat, *wx, hs)...), ns)
+			u, err = r.link(ctx, byWeChat, p, append([]store.Identity{p}, missing(byWeChat, *wx, hs)...), ns)
 		case wx != nil && byWeChat == nil && canTake(byPhone, *wx) && !byPhone.IsDisabled():
-			u, err = r.link(ctx, byPhone, missing(byPhone, *wx, hs), ns)
+			u, err = r.link(ctx, byPhone, p, missing(byPhone, *wx, hs), ns)
 		default:
 			if byWeChat != nil && byWeChat.ID != byPhone.ID {
 				logging.FromContext(ctx).Info("WeChat identity not bound: it belongs to another account", "userId", byPhone.ID.Hex())
@@ -304,13 +304,13 @@ func (r *Resolver) ByPhoneAndWeChat(ctx context.Context, countryCode, number str
 			if !canTake(byPhone, wx) {
 				return nil, Returning, apierror.Conflict("phone")
 			}
-			u, err = r.link(ctx, byPhone, missing(byPhone, wx, hs), ns)
+			u, err = r.link(ctx, byPhone, p, missing(byPhone, wx, hs), ns)
 			outcome = WeChatLinked
 		default:
 			if byWeChat.HasPhone() {
 				return nil, Returning, apierror.Conflict("wechat")
 			}
-			u, err = r.link(ctx, byWeChat, append([]store.Identity{p}, missing(byWeChat, wx, hs)...), ns)
+			u, err = r.link(ctx, byWeChat, p, append([]store.Identity{p}, missing(byWeChat, wx, hs)...), ns)
 			outcome = PhoneLinked
 		}
 		if u != nil || err != nil {

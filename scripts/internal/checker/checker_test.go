@@ -14,7 +14,7 @@ import (
 
 var (
 	seed = flag.Uint64("seed", 0, "seed of the run (0: from the clock)")
-	ops  = flag.Int("ops", 1500, "operations of the run")
+	ops  = flag.Int("ops", 0, "operations of the run (0: 1,500, or 500 under the race detector)")
 )
 
 const root = "../../.."
@@ -53,7 +53,14 @@ func TestInvariantsUnderRandomConcurrentRequestsAndFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	report, err := checker.Run(t.Context(), w, checker.DefaultOptions(s, *ops))
+	n := *ops
+	if n == 0 {
+		n = 1500
+		if raceDetector {
+			n = 500
+		}
+	}
+	report, err := checker.Run(t.Context(), w, checker.DefaultOptions(s, n))
 	if err != nil {
 		t.Fatal(err)
 	}
