@@ -15,7 +15,7 @@ import (
 type handler struct {
 	sessions *session.Service
 	// jwks is GET /token/jwks's answer, made at cold start.
-	jwks app.Document
+	jwks adapter.Document
 	// introspectHash is the SHA-256 of INTROSPECT_TOKEN; nil when HTTP
 	// introspection is off.
 	introspectHash []byte

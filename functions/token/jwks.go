@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 
 	"github.com/wxauth/scf-auth/pkg/adapter"
-	"github.com/wxauth/scf-auth/pkg/app"
 	"github.com/wxauth/scf-auth/pkg/token"
 )
 
@@ -18,13 +17,13 @@ const jwksCacheControl = "public, max-age=300"
 // JWT_SIGNING_KEYS as a JWK Set, the whole body, since JOSE libraries
 // fetch the URL and read the set from it; empty for HS256, whose key is
 // secret.
-func jwksDocument(issuer *token.Issuer) (app.Document, error) {
+func jwksDocument(issuer *token.Issuer) (adapter.Document, error) {
 	set := issuer.JWKS()
 	body, err := json.Marshal(set)
 	if err != nil {
-		return app.Document{}, err
+		return adapter.Document{}, err
 	}
-	return app.Document{Body: body, ContentType: "application/json", CacheControl: jwksCacheControl, Data: set}, nil
+	return adapter.Document{Body: body, ContentType: "application/json", CacheControl: jwksCacheControl, Data: set}, nil
 }
 
 // publishKeys answers the JWK Set, without a database round trip; a

@@ -76,6 +76,10 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if err == nil {
 		data, err = f.call(ctx, req)
 	}
+	doc, isDoc := data.(Document)
+	if isDoc {
+		data = doc.Data
+	}
 
 	env := envelope{Code: apierror.OK, Message: apierror.OK.Message(), Data: data, RequestID: req.RequestID}
 	status := http.StatusOK
@@ -106,6 +110,9 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		headers["Allow"] = strings.Join(f.methodsFor(req.Path), ", ")
 	}
 	f.addCORS(req, headers)
+	if isDoc && err == nil {
+		headers["Content-Type"], headers["Cache-Control"], body = doc.ContentType, doc.CacheControl, doc.Body
+	}
 	return json.Marshal(httpResponse{StatusCode: status, Headers: headers, Body: string(body)})
 }
 

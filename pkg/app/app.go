@@ -67,7 +67,7 @@ func Run(name string, build func(*Deps) (Handler, error)) {
 // that answers INTERNAL and logs the cause (naming the variable for a
 // configuration error) on every request, as a crash at cold start would
 // leave the caller with nothing to go on.
-func New(name string, opts Options, build func(*Deps) (Handler, error)) *Function {
+func New(name string, opts Options, build func(*Deps) (Handler, error)) *adapter.Function {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
@@ -84,14 +84,14 @@ func New(name string, opts Options, build func(*Deps) (Handler, error)) *Functio
 		f.MiniPrograms, f.CORSOrigins = deps.Config.MiniPrograms(), deps.Config.CORSOrigins
 		var h Handler
 		if h, err = build(deps); err == nil {
-			f.Routes, f.DefaultAction = documents(withOrigin(h.Routes)), h.DefaultAction
+			f.Routes, f.DefaultAction = withOrigin(h.Routes), h.DefaultAction
 		}
 	}
 	if err != nil {
 		f.Broken = err
 		f.Logger.Error("function cannot serve: fix the configuration and redeploy", "cause", err.Error())
 	}
-	return &Function{Function: f}
+	return f
 }
 
 func load(name string, opts Options) (*Deps, error) {

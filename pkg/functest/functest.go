@@ -22,6 +22,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/wxauth/scf-auth/pkg/account"
+	"github.com/wxauth/scf-auth/pkg/adapter"
 	"github.com/wxauth/scf-auth/pkg/app"
 	"github.com/wxauth/scf-auth/pkg/config"
 	"github.com/wxauth/scf-auth/pkg/mongotest"
@@ -199,7 +200,7 @@ func (e *Env) config() *config.Config {
 // Function is a function under test.
 type Function struct {
 	env *Env
-	fn  *app.Function
+	fn  *adapter.Function
 	// Timeout is each invocation's deadline, as the function's timeout
 	// is on SCF; 20s unless set.
 	Timeout time.Duration
