@@ -104,3 +104,36 @@ func TestUnlinkRacingARelinkKeepsTheClaim(t *testing.T) {
 	}
 	env.CheckIdentities(false)
 }
+
+// TestALinkThatGivesUpHandsBackWhatItTookOver orders three links. A link
+// of a WeChat user (openid and unionid) to an account looks and finds both
+// free; before it claims them, a second request links the same openid to
+// the same account, and another account takes the unionid. The first then
+// takes over the openid's claim (the account's own) and fails at the
+// unionid: giving up, it hands the openid's claim back to the lease the
+// account recorded, instead of releasing a claim the account lists.
+func TestALinkThatGivesUpHandsBackWhatItTookOver(t *testing.T) {
+	env := functest.New(t)
+	f := profile(env)
+	acct := env.SignUp(phoneOnly(phoneA))
+	other := env.SignUp(phoneOnly(phoneB))
+	aboutToClaim, release := env.HoldNextWrite("insert", "identities")
+	var first *functest.Answer
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		first = f.Post("/profile/wechat", functest.Body("loginCode", env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-1", UnionID: "u-1"})), acct.AccessToken)
+	}()
+	<-aboutToClaim
+	f.Post("/profile/wechat", functest.Body("loginCode", env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-1"})), acct.AccessToken).Expect(t, 200, "OK")
+	f.Post("/profile/wechat", functest.Body("appId", functest.SecondMiniProgram, "loginCode",
+		env.WeChat.NewLoginCodeFor(functest.SecondMiniProgram, wechatsim.Identity{OpenID: "o-other", UnionID: "u-1"})), other.AccessToken).Expect(t, 200, "OK")
+	release()
+	wg.Wait()
+	first.Expect(t, 200, "OK")
+	if u := env.User(acct.User.ID); !u.Holds(functest.OpenID("o-1")) || u.UnionID() != "" {
+		t.Fatalf("account WeChat %+v, want o-1 without the unionid another account holds", u.WeChat)
+	}
+	env.CheckIdentities(false)
+}

@@ -238,23 +238,39 @@ func (r *Resolver) create(ctx context.Context, u *store.User, ns *NewSession) (*
 
 // stamp claims ids for the account u under lease: by insert, or, where
 // the claim is already u's (a link of u cut short, or racing this one),
-// by re-stamping it. It reports errChanged, with nothing left stamped, when
-// one is another's.
+// by re-stamping it. It reports errChanged when one is another's, and
+// then undoes what it did: it releases the claims it made and hands the
+// ones it re-stamped back to the lease they had, which the account may
+// record (u may be an older view of it).
 func (r *Resolver) stamp(ctx context.Context, u *store.User, lease string, ids []store.Identity) error {
-	var stamped []store.Identity
-	for _, id := range ids {
-		err := r.store.Claim(ctx, id, u.ID, lease, r.now())
-		if errors.Is(err, store.ErrDuplicate) {
-			var mine bool
-			if mine, err = r.store.Restamp(ctx, id, u.ID, "", lease, r.now()); err == nil && !mine {
-				err = errChanged
+	previous := map[store.Identity]string{} // re-stamped: the lease before
+	var made []store.Identity
+	undo := func() {
+		r.release(ctx, u.ID, lease, made...)
+		for id, before := range previous {
+			if _, err := r.store.Restamp(context.WithoutCancel(ctx), id, u.ID, lease, before, r.now()); err != nil {
+				logging.FromContext(ctx).Warn("claim not handed back", "userId", u.ID.Hex(), "cause", err.Error())
 			}
 		}
-		if err != nil {
-			r.release(ctx, u.ID, lease, stamped...)
-			return err
+	}
+	for _, id := range ids {
+		err := r.store.Claim(ctx, id, u.ID, lease, r.now())
+		if err == nil {
+			made = append(made, id)
+			continue
 		}
-		stamped = append(stamped, id)
+		if errors.Is(err, store.ErrDuplicate) {
+			var before *store.Claim
+			if before, err = r.store.Restamp(ctx, id, u.ID, "", lease, r.now()); err == nil && before == nil {
+				err = errChanged
+			}
+			if err == nil {
+				previous[id] = before.Lease
+				continue
+			}
+		}
+		undo()
+		return err
 	}
 	return nil
 }

@@ -94,7 +94,7 @@ func (r *Resolver) afterFailedBind(ctx context.Context, u *store.User, lease str
 		case !listed:
 			r.release(ctx, u.ID, lease, id)
 		case recorded != lease:
-			if _, err := r.store.Restamp(ctx, id, u.ID, lease, recorded, r.now()); err != nil {
+			if _, err := r.store.Restamp(context.WithoutCancel(ctx), id, u.ID, lease, recorded, r.now()); err != nil {
 				logging.FromContext(ctx).Warn("claim not handed back", "userId", u.ID.Hex(), "cause", err.Error())
 			}
 		}

@@ -110,18 +110,19 @@ func (s *Store) Claim(ctx context.Context, id Identity, userID bson.ObjectID, le
 }
 
 // Restamp gives the claim of id, if userID holds it (and, when from is not
-// empty, under lease from), the lease to, as of now. It reports whether it
-// did: false means the claim is gone or another's.
-func (s *Store) Restamp(ctx context.Context, id Identity, userID bson.ObjectID, from, to string, now time.Time) (bool, error) {
+// empty, under lease from), the lease to, as of now, and returns the claim
+// as it was: nil when the claim is gone or another's.
+func (s *Store) Restamp(ctx context.Context, id Identity, userID bson.ObjectID, from, to string, now time.Time) (*Claim, error) {
 	filter := bson.D{{Key: "_id", Value: id}, {Key: "userId", Value: userID}}
 	if from != "" {
 		filter = append(filter, leaseIs(from))
 	}
-	res, err := s.identities.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: bson.D{{Key: "lease", Value: to}, {Key: "at", Value: ms(now)}}}})
-	if err != nil {
-		return false, translate(err, nil)
+	var before Claim
+	update := bson.D{{Key: "$set", Value: bson.D{{Key: "lease", Value: to}, {Key: "at", Value: ms(now)}}}}
+	if err := s.identities.FindOneAndUpdate(ctx, filter, update).Decode(&before); err != nil {
+		return nil, translate(err, nil)
 	}
-	return res.MatchedCount == 1, nil
+	return &before, nil
 }
 
 // Release frees id if its claim still has lease, and reports whether it

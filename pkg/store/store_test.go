@@ -155,11 +155,11 @@ func TestClaimHasOneHolder(t *testing.T) {
 		t.Fatal("a release naming another lease released the claim")
 	}
 	renewed := store.NewLease()
-	if ok, err := s.Restamp(ctx(t), id, bson.NewObjectID(), "", renewed, t0); ok || err != nil {
-		t.Fatalf("another account re-stamped the claim: %v %v", ok, err)
+	if before, err := s.Restamp(ctx(t), id, bson.NewObjectID(), "", renewed, t0); before != nil || err != nil {
+		t.Fatalf("another account re-stamped the claim: %v %v", before, err)
 	}
-	if ok, err := s.Restamp(ctx(t), id, c.UserID, "", renewed, t0); !ok || err != nil {
-		t.Fatalf("its account could not re-stamp the claim: %v %v", ok, err)
+	if before, err := s.Restamp(ctx(t), id, c.UserID, "", renewed, t0); before == nil || before.Lease != c.Lease || err != nil {
+		t.Fatalf("its account could not re-stamp the claim, or was not told its lease before: %+v %v", before, err)
 	}
 	if ok, _ := s.Release(ctx(t), id, c.Lease); ok {
 		t.Fatal("a release planned before the re-stamp released the claim")
