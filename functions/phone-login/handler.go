@@ -59,7 +59,7 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	codes, err := weChatCodes(f)
+	codes, err := wechat.ReadCodes(f, "loginCode")
 	if err != nil {
 		return nil, err
 	}
@@ -112,24 +112,4 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 		}
 	}
 	return h.sessions.Answer(u, ns, isNew)
-}
-
-// weChatCodes reads the optional WeChat login that comes with an SMS
-// login: a mini-program's loginCode or another app's oauthCode, of appId.
-func weChatCodes(f adapter.Fields) (wechat.Codes, error) {
-	c := wechat.Codes{LoginField: "loginCode"}
-	var err error
-	if c.LoginCode, _, err = f.String("loginCode"); err != nil {
-		return c, err
-	}
-	if c.OAuthCode, _, err = f.String("oauthCode"); err != nil {
-		return c, err
-	}
-	if c.AppID, _, err = f.String("appId"); err != nil {
-		return c, err
-	}
-	if c.LoginCode != "" && c.OAuthCode != "" {
-		return c, apierror.BadField("oauthCode", "must not come with loginCode: one WeChat login at a time")
-	}
-	return c, nil
 }

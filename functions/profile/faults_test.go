@@ -137,3 +137,31 @@ func TestALinkThatGivesUpHandsBackWhatItTookOver(t *testing.T) {
 	}
 	env.CheckIdentities(false)
 }
+
+// TestABindThatFailsHandsBackTheClaimItTookOver orders a double-submitted
+// link of one WeChat user to one account. The first claims the openid and
+// is about to add it to the account; the second finds the claim its
+// account's own, takes it over, and its update fails before applying (the
+// connection dropped). Giving up, the second hands the claim back to the
+// first's lease instead of releasing it: the first's update then lists
+// the openid under a claim that is there.
+func TestABindThatFailsHandsBackTheClaimItTookOver(t *testing.T) {
+	env := functest.New(t)
+	f := profile(env)
+	acct := env.SignUp(phoneOnly(phoneA))
+	reached, release := env.HoldNextWrite("findAndModify", "users")
+	var first *functest.Answer
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		first = f.Post("/profile/wechat", functest.Body("loginCode", env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-1"})), acct.AccessToken)
+	}()
+	<-reached
+	env.FailNextWrite("findAndModify", "users")
+	f.Post("/profile/wechat", functest.Body("loginCode", env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-1"})), acct.AccessToken).Expect(t, 503, "SERVICE_UNAVAILABLE")
+	release()
+	wg.Wait()
+	first.Expect(t, 200, "OK")
+	env.CheckIdentities(false)
+}

@@ -92,21 +92,11 @@ func (h *handler) bindWeChat(ctx context.Context, req *adapter.Request) (any, er
 	if err := req.Fields.Only("loginCode", "oauthCode", "appId", "proof"); err != nil {
 		return nil, err
 	}
-	codes := wechat.Codes{LoginField: "loginCode"}
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"loginCode", &codes.LoginCode}, {"oauthCode", &codes.OAuthCode}, {"appId", &codes.AppID}} {
-		v, _, err := req.Fields.String(f.name)
-		if err != nil {
-			return nil, err
-		}
-		*f.dst = v
+	codes, err := wechat.ReadCodes(req.Fields, "loginCode")
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case codes.LoginCode != "" && codes.OAuthCode != "":
-		return nil, apierror.BadField("oauthCode", "must not come with loginCode: one WeChat user at a time")
-	case codes.LoginCode == "" && codes.OAuthCode == "" && req.Caller == nil:
+	if codes.LoginCode == "" && codes.OAuthCode == "" && req.Caller == nil {
 		return nil, apierror.BadField("loginCode", "is required (oauthCode for 公众号, website and mobile apps)")
 	}
 	p, err := readProof(req)

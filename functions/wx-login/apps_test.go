@@ -178,6 +178,7 @@ func TestOAuthErrors(t *testing.T) {
 	}{
 		{"invalid code", []int{wechatsim.ErrInvalidCode}, 401, "WECHAT_CODE_INVALID"},
 		{"code used", []int{wechatsim.ErrCodeUsed}, 401, "WECHAT_CODE_INVALID"},
+		{"code expired", []int{42003}, 401, "WECHAT_CODE_INVALID"},
 		{"rate limited", []int{wechatsim.ErrRateLimited}, 429, "WECHAT_RATE_LIMITED"},
 		{"busy twice", []int{wechatsim.ErrBusy, wechatsim.ErrBusy}, 503, "WECHAT_UNAVAILABLE"},
 		{"busy once, then fine", []int{wechatsim.ErrBusy}, 200, "OK"},
@@ -239,6 +240,8 @@ func TestWxCloudCallersOfEachMiniProgram(t *testing.T) {
 	for _, app := range []string{functest.OfficialAccount, "wxnotours000000000"} {
 		f.Direct(map[string]any{"userInfo": map[string]any{"appId": app, "openId": "o-forged"}}).Expect(t, 0, "INVALID_REQUEST").Field(t, "code")
 	}
+	// A caller names its own app: an appId of another is refused.
+	f.Direct(map[string]any{"appId": functest.SecondMiniProgram, "userInfo": map[string]any{"appId": functest.AppID, "openId": frank(functest.AppID).OpenID}}).Expect(t, 0, "INVALID_REQUEST").Field(t, "appId")
 }
 
 // A browser on a listed H5 origin can call: its preflight is answered,

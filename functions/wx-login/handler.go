@@ -43,15 +43,7 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 	if err := f.Only("code", "oauthCode", "appId", "nickname", "avatarUrl"); err != nil {
 		return nil, err
 	}
-	code, _, err := f.String("code")
-	if err != nil {
-		return nil, err
-	}
-	oauthCode, _, err := f.String("oauthCode")
-	if err != nil {
-		return nil, err
-	}
-	appID, _, err := f.String("appId")
+	codes, err := wechat.ReadCodes(f, "code")
 	if err != nil {
 		return nil, err
 	}
@@ -74,13 +66,10 @@ func (h *handler) login(ctx context.Context, req *adapter.Request) (any, error) 
 		}
 	}
 
-	switch {
-	case code != "" && oauthCode != "":
-		return nil, apierror.BadField("oauthCode", "must not come with code: one login at a time")
-	case code == "" && oauthCode == "" && req.Caller == nil:
+	if codes.LoginCode == "" && codes.OAuthCode == "" && req.Caller == nil {
 		return nil, apierror.BadField("code", "is required (oauthCode for 公众号, website and mobile apps)")
 	}
-	wx, err := h.wechat.Identity(ctx, req.Caller, wechat.Codes{AppID: appID, LoginCode: code, LoginField: "code", OAuthCode: oauthCode})
+	wx, err := h.wechat.Identity(ctx, req.Caller, codes)
 	if err != nil {
 		return nil, err
 	}

@@ -64,6 +64,9 @@ type look struct {
 	mine     bson.ObjectID
 	deadline time.Time
 	looks    int
+	// rereads counts the looks in a row whose claims and accounts
+	// disagreed.
+	rereads int
 }
 
 func (r *Resolver) look(known map[store.Identity]*store.Claim, ids ...store.Identity) *look {
@@ -78,9 +81,20 @@ func (l *look) next(ctx context.Context) (map[store.Identity]holding, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !consistent(hs) {
-			continue // read between a claim and its account's change: again
+		if stray := inconsistent(hs); len(stray) > 0 {
+			// Read between a claim and its account's change: again, after
+			// a moment. An account that keeps listing an identity with no
+			// claim of its own breaks the rule (doc.go): say so, and give
+			// it back its claim if the identity is free.
+			if l.rereads++; l.rereads > maxRereads {
+				l.heal(ctx, stray)
+			}
+			if err := pause(ctx); err != nil {
+				return nil, err
+			}
+			continue
 		}
+		l.rereads = 0
 		settled := true
 		for _, h := range hs {
 			if h.free() || h.holder() != nil || h.claim.UserID == l.mine {
@@ -138,19 +152,43 @@ func (l *look) read(ctx context.Context) (map[store.Identity]holding, error) {
 	return hs, nil
 }
 
-// consistent reports whether every account in a look lists only
-// identities whose claims, as read, are its own. Claims and accounts are
-// read one after the other, so an account may already list an identity
-// whose claim was read before it was made.
-func consistent(hs map[store.Identity]holding) bool {
+// maxRereads is how many looks in a row may find claims and accounts
+// disagreeing before it is taken for more than a moment's change.
+const maxRereads = 3
+
+// stray is an identity an account lists whose claim, as read, is not its
+// own.
+type stray struct {
+	id   store.Identity
+	user *store.User
+}
+
+// inconsistent lists the identities accounts in a look list whose claims,
+// as read, are not theirs. Claims and accounts are read one after the
+// other, so an account may already list an identity whose claim was read
+// before it was made.
+func inconsistent(hs map[store.Identity]holding) []stray {
+	var out []stray
 	for _, h := range hs {
 		for id, other := range hs {
 			if h.user != nil && h.user.Holds(id) && (other.claim == nil || other.claim.UserID != h.user.ID) {
-				return false
+				out = append(out, stray{id, h.user})
 			}
 		}
 	}
-	return true
+	return out
+}
+
+// heal gives an account that lists an identity with no claim the claim,
+// under the lease it records: insert only, so it cannot take the identity
+// from another account.
+func (l *look) heal(ctx context.Context, strays []stray) {
+	for _, s := range strays {
+		lease, _ := s.user.LeaseOf(s.id)
+		err := l.r.store.Claim(ctx, s.id, s.user.ID, lease, l.r.now())
+		logging.FromContext(ctx).Error("an account lists an identity without its claim: claim restored", "userId", s.user.ID.Hex(),
+			"identity", s.id.Kind(), "restored", err == nil)
+	}
 }
 
 // settle deals with a claim whose account does not list it, or pauses to
@@ -186,11 +224,12 @@ func (l *look) settle(ctx context.Context, h holding) error {
 	return err
 }
 
-// pause waits a moment for a running request to settle a claim.
+// pause waits a moment for a running request to settle a claim. A
+// request whose time runs out meanwhile answers SERVICE_UNAVAILABLE.
 func pause(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return apierror.Unavailable(ctx.Err())
 	case <-time.After(settlePoll):
 		return nil
 	}
@@ -236,27 +275,25 @@ func (r *Resolver) create(ctx context.Context, u *store.User, ns *NewSession) (*
 	return u, nil
 }
 
+// stamping is what stamp did: the claims it made under its lease, and
+// those it took over from another request of the same account (a link of
+// it cut short, or racing this one), with the lease each had.
+type stamping struct {
+	userID bson.ObjectID
+	lease  string
+	made   []store.Identity
+	taken  map[store.Identity]string
+}
+
 // stamp claims ids for the account u under lease: by insert, or, where
-// the claim is already u's (a link of u cut short, or racing this one),
-// by re-stamping it. It reports errChanged when one is another's, and
-// then undoes what it did: it releases the claims it made and hands the
-// ones it re-stamped back to the lease they had, which the account may
-// record (u may be an older view of it).
-func (r *Resolver) stamp(ctx context.Context, u *store.User, lease string, ids []store.Identity) error {
-	previous := map[store.Identity]string{} // re-stamped: the lease before
-	var made []store.Identity
-	undo := func() {
-		r.release(ctx, u.ID, lease, made...)
-		for id, before := range previous {
-			if _, err := r.store.Restamp(context.WithoutCancel(ctx), id, u.ID, lease, before, r.now()); err != nil {
-				logging.FromContext(ctx).Warn("claim not handed back", "userId", u.ID.Hex(), "cause", err.Error())
-			}
-		}
-	}
+// the claim is already u's, by re-stamping it. It reports errChanged when
+// one is another's, and then undoes what it did.
+func (r *Resolver) stamp(ctx context.Context, u *store.User, lease string, ids []store.Identity) (*stamping, error) {
+	s := &stamping{userID: u.ID, lease: lease, taken: map[store.Identity]string{}}
 	for _, id := range ids {
 		err := r.store.Claim(ctx, id, u.ID, lease, r.now())
 		if err == nil {
-			made = append(made, id)
+			s.made = append(s.made, id)
 			continue
 		}
 		if errors.Is(err, store.ErrDuplicate) {
@@ -265,23 +302,65 @@ func (r *Resolver) stamp(ctx context.Context, u *store.User, lease string, ids [
 				err = errChanged
 			}
 			if err == nil {
-				previous[id] = before.Lease
+				s.taken[id] = before.Lease
 				continue
 			}
 		}
-		undo()
-		return err
+		r.undo(ctx, s, nil)
+		return nil, err
 	}
-	return nil
+	return s, nil
+}
+
+// undo gives back what a stamping did that the account, as fresh shows it
+// (nil: not known, or gone), does not stand on: a claim the account lists
+// under another lease goes back to that lease; one it does not list is
+// released if this request made it, and goes back to the lease it had if
+// another request of the account made it, which may still be at work on
+// it. A request releases only a claim it made.
+func (r *Resolver) undo(ctx context.Context, s *stamping, fresh *store.User) {
+	handBack := func(id store.Identity, to string) {
+		cctx, cancel := cleanup(ctx)
+		defer cancel()
+		if _, err := r.store.Restamp(cctx, id, s.userID, s.lease, to, r.now()); err != nil {
+			logging.FromContext(ctx).Warn("claim not handed back; the next request that meets it settles it", "userId", s.userID.Hex(), "cause", err.Error())
+		}
+	}
+	decide := func(id store.Identity, unlisted func()) {
+		recorded, listed := "", false
+		if fresh != nil && !fresh.IsDeleted() {
+			recorded, listed = fresh.LeaseOf(id)
+		}
+		switch {
+		case listed && recorded != s.lease:
+			handBack(id, recorded)
+		case !listed:
+			unlisted()
+		}
+	}
+	for _, id := range s.made {
+		decide(id, func() { r.release(ctx, s.userID, s.lease, id) })
+	}
+	for id, before := range s.taken {
+		decide(id, func() { handBack(id, before) })
+	}
+}
+
+// cleanup is the context of a write on a request's way out: it goes on
+// when the request's own context is cancelled, for a moment.
+func cleanup(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 }
 
 // release gives back claims of the account userID that have lease, on a
 // request's way out. Failing to is harmless: the next request that meets
 // them settles them.
 func (r *Resolver) release(ctx context.Context, userID bson.ObjectID, lease string, ids ...store.Identity) {
-	ctx = context.WithoutCancel(ctx)
 	for _, id := range ids {
-		if _, err := r.store.Release(ctx, id, lease); err != nil {
+		cctx, cancel := cleanup(ctx)
+		_, err := r.store.Release(cctx, id, lease)
+		cancel()
+		if err != nil {
 			logging.FromContext(ctx).Warn("claim not released; the next request that meets it will",
 				"userId", userID.Hex(), "identity", id.Kind(), "cause", err.Error())
 		}

@@ -19,7 +19,12 @@
 // removed only by naming its lease: an unlink names the lease the account
 // recorded, a request that gives up names its own. A request that changes
 // the account's identities on an older view of them therefore cannot
-// remove a claim another request has since taken over.
+// remove a claim another request has since taken over. A request that
+// gives up releases only the claims it made; one it re-stamped (the
+// account's own claim, of a link of the account cut short or still at
+// work) it hands back to the lease the claim had, or the account records.
+// A link made for a login applies only while the account still holds
+// what the login proved.
 //
 // A crash between two writes leaves a claim its account does not list:
 // a creation cut short (no account: it is sealed with a tombstone, which

@@ -14,43 +14,41 @@ import (
 // linking: the caller looks again.
 var errChanged = errors.New("account: changed meanwhile")
 
-// link binds ids (free, or u's own, as last looked) to the account u and
-// logs into it, if it then holds proven, the identity the login proved;
+// link binds ids (free, or u's own, as last looked) to the account u, if
+// it still holds proven, the identity the login proved, and logs into it;
 // nil when the identities or the account changed meanwhile, and the
 // caller looks again. A disabled account is not changed.
 func (r *Resolver) link(ctx context.Context, u *store.User, proven store.Identity, ids []store.Identity, ns *NewSession) (*store.User, error) {
 	if u.IsDisabled() {
 		return nil, apierror.Disabled()
 	}
-	linked, err := r.bind(ctx, u, ids, false)
+	linked, err := r.bind(ctx, u, ids, false, proven)
 	if errors.Is(err, errChanged) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	want := held(linked, ids)
-	if !linked.Holds(proven) {
-		want = append(want, proven) // so that attach finds it changed
-	}
-	return r.attach(ctx, linked.ID, want, ns)
+	return r.attach(ctx, linked.ID, append(held(linked, ids), proven), ns)
 }
 
-// bind adds ids to the account u, in place of its phone when replacePhone:
-// it stamps their claims under a fresh lease, then changes the account in
-// one conditional update that records the lease, then releases the claim
-// of the number replaced, naming the lease u recorded for it. Until the
-// update the account keeps what it had; from it on, it has the new; and no
-// other account can take either in between.
-func (r *Resolver) bind(ctx context.Context, u *store.User, ids []store.Identity, replacePhone bool) (*store.User, error) {
+// bind adds ids to the account u, in place of its phone when replacePhone,
+// if the account still holds requires: it stamps their claims under a
+// fresh lease, then changes the account in one conditional update that
+// records the lease, then releases the claim of the number replaced,
+// naming the lease u recorded for it. Until the update the account keeps
+// what it had; from it on, it has the new; and no other account can take
+// either in between.
+func (r *Resolver) bind(ctx context.Context, u *store.User, ids []store.Identity, replacePhone bool, requires ...store.Identity) (*store.User, error) {
 	if len(ids) == 0 {
 		return u, nil
 	}
 	lease := store.NewLease()
-	if err := r.stamp(ctx, u, lease, ids); err != nil {
+	stamped, err := r.stamp(ctx, u, lease, ids)
+	if err != nil {
 		return nil, err
 	}
-	change := store.Change{Add: map[store.Identity]string{}}
+	change := store.Change{Add: map[store.Identity]string{}, Requires: requires}
 	for _, id := range ids {
 		change.Add[id] = lease
 	}
@@ -62,7 +60,7 @@ func (r *Resolver) bind(ctx context.Context, u *store.User, ids []store.Identity
 	if err != nil {
 		// Refused (the account changed), or failed without our knowing
 		// whether it applied: the account as it is now decides.
-		if updated, err = r.afterFailedBind(ctx, u, lease, ids, err); err != nil {
+		if updated, err = r.afterFailedBind(ctx, u, stamped, ids, err); err != nil {
 			return nil, err
 		}
 	}
@@ -75,31 +73,20 @@ func (r *Resolver) bind(ctx context.Context, u *store.User, ids []store.Identity
 // afterFailedBind reads the account after its update failed. If it lists
 // ids, the bind is done: the update applied and only its answer was lost,
 // or a bind of the same identities to the same account raced this one and
-// won, and the claims this bind re-stamped are handed back to the lease
-// the account recorded. Otherwise the claims this bind stamped are
-// released and the caller looks again (errChanged), or, if the account
-// could not be read, they stay for the next request to settle.
-func (r *Resolver) afterFailedBind(ctx context.Context, u *store.User, lease string, ids []store.Identity, cause error) (*store.User, error) {
+// won. Either way the claims are settled as the account stands (undo),
+// and when it does not list ids the caller looks again (errChanged); if
+// the account could not be read, the claims stay for the next request to
+// settle.
+func (r *Resolver) afterFailedBind(ctx context.Context, u *store.User, stamped *stamping, ids []store.Identity, cause error) (*store.User, error) {
 	fresh, err := r.store.UserByID(ctx, u.ID)
 	if err != nil && !errors.Is(err, store.ErrUserNotFound) {
 		return nil, cause
 	}
-	live := err == nil && !fresh.IsDeleted()
-	for _, id := range ids {
-		recorded, listed := "", false
-		if live {
-			recorded, listed = fresh.LeaseOf(id)
-		}
-		switch {
-		case !listed:
-			r.release(ctx, u.ID, lease, id)
-		case recorded != lease:
-			if _, err := r.store.Restamp(context.WithoutCancel(ctx), id, u.ID, lease, recorded, r.now()); err != nil {
-				logging.FromContext(ctx).Warn("claim not handed back", "userId", u.ID.Hex(), "cause", err.Error())
-			}
-		}
+	if err != nil {
+		fresh = nil
 	}
-	if live && holdsAll(fresh, ids) {
+	r.undo(ctx, stamped, fresh)
+	if fresh != nil && !fresh.IsDeleted() && holdsAll(fresh, ids) {
 		return fresh, nil
 	}
 	if errors.Is(cause, store.ErrConflict) {

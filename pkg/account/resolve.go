@@ -189,8 +189,11 @@ func (r *Resolver) ByWeChat(ctx context.Context, wx store.WeChatUser, nickname, 
 	}
 	if claim != nil {
 		u, err := r.attach(ctx, claim.UserID, []store.Identity{key}, ns)
-		if u != nil || err != nil {
-			return r.returning(ctx, u, wx, nickname, avatarURL, false, err)
+		if err != nil {
+			return nil, false, err
+		}
+		if u != nil {
+			return r.returning(ctx, u, wx, nickname, avatarURL, false)
 		}
 	}
 	look := r.look(map[store.Identity]*store.Claim{key: claim}, wx.Identities()...)
@@ -202,8 +205,11 @@ func (r *Resolver) ByWeChat(ctx context.Context, wx store.WeChatUser, nickname, 
 		}
 		if holder := weChatHolder(hs, wx); holder != nil {
 			u, err := r.attach(ctx, holder.ID, held(holder, wx.Identities()), ns)
-			if u != nil || err != nil {
-				return r.returning(ctx, u, wx, nickname, avatarURL, signingUp, err)
+			if err != nil {
+				return nil, false, err
+			}
+			if u != nil {
+				return r.returning(ctx, u, wx, nickname, avatarURL, signingUp)
 			}
 			continue
 		}
@@ -223,12 +229,8 @@ func (r *Resolver) ByWeChat(ctx context.Context, wx store.WeChatUser, nickname, 
 // WeChat now reports that it lacks, and a nickname or avatar where it has
 // none (or, for a sign-up that another request's creation overtook, a
 // nickname in place of a made-up one).
-func (r *Resolver) returning(ctx context.Context, u *store.User, wx store.WeChatUser, nickname, avatarURL string, signingUp bool, err error) (*store.User, bool, error) {
-	if err != nil {
-		return nil, false, err
-	}
-	u = r.complete(ctx, u, wx)
-	u, err = r.store.FillNameAndAvatar(ctx, u, nickname, avatarURL, signingUp, r.now())
+func (r *Resolver) returning(ctx context.Context, u *store.User, wx store.WeChatUser, nickname, avatarURL string, signingUp bool) (*store.User, bool, error) {
+	u, err := r.store.FillNameAndAvatar(ctx, r.complete(ctx, u, wx), nickname, avatarURL, signingUp, r.now())
 	return u, false, err
 }
 
@@ -240,7 +242,7 @@ func (r *Resolver) complete(ctx context.Context, u *store.User, wx store.WeChatU
 	if len(add) == 0 || !canTake(u, wx) {
 		return u
 	}
-	linked, err := r.bind(ctx, u, add, false)
+	linked, err := r.bind(ctx, u, add, false, held(u, wx.Identities())...)
 	if err != nil {
 		logging.FromContext(ctx).Warn("WeChat identity not added to the account", "userId", u.ID.Hex(), "cause", err.Error())
 		return u
@@ -275,9 +277,11 @@ func (r *Resolver) ByPhoneAndWeChat(ctx context.Context, countryCode, number str
 		// The everyday path: both claims name one account; one round trip
 		// stores the session in it if it holds both.
 		u, err := r.attach(ctx, cp.UserID, []store.Identity{p, key}, ns)
-		if u != nil || err != nil {
-			u, _, err = r.returning(ctx, u, wx, "", "", false, err)
-			return u, Returning, err
+		if err != nil {
+			return nil, Returning, err
+		}
+		if u != nil {
+			return r.complete(ctx, u, wx), Returning, nil
 		}
 	}
 	ids := append([]store.Identity{p}, wx.Identities()...)

@@ -89,7 +89,7 @@ var errCallersDisagree = errors.New("userInfo and the invocation context name di
 // they must name the same app and user, else the call is UNAUTHORIZED:
 // a platform that sends the context may not replace a userInfo the caller
 // typed into its data. The caller is trusted (non-nil) only when its app
-// is trustedAppID (WECHAT_APPID) and it has an openid.
+// is one of the deployment's mini-programs (trusted) and it has an openid.
 func callerOf(wx wxContext, info *userInfo, trusted []string) (*Caller, error) {
 	var c Caller
 	switch {

@@ -18,7 +18,8 @@ var headMembers = []string{"httpMethod", "path", "headers", "requestContext", me
 // Request but Fields: the kind, the request id, method, path, lower-cased
 // headers, client address and bearer token of an HTTP event; the
 // accessToken member and the trusted wx.cloud caller of a direct
-// invocation (trusted when its app is weChatAppID; empty trusts none).
+// invocation (trusted when its app is one of miniPrograms; empty trusts
+// none).
 // The body, and a direct invocation's other members, are left to the
 // caller, so they are neither parsed nor held to MaxBody: a function of the
 // team's may take forms, uploads or larger JSON. An event that is not a

@@ -46,7 +46,8 @@ type Request struct {
 	AccessToken string
 	// Caller is the wx.cloud user the platform vouches for (API.md §1):
 	// from the invocation's context or the legacy userInfo member, nil
-	// unless this is a direct invocation whose app id is WECHAT_APPID.
+	// unless this is a direct invocation from one of the deployment's
+	// mini-programs.
 	Caller *Caller
 
 	// clientAddr is ClientIP before it was written out; invalid when none.
@@ -62,15 +63,6 @@ type Caller struct {
 	// UnionID is WX_UNIONID: set when the app is bound to an open-platform
 	// account, and then the same for the user in all of its apps.
 	UnionID string
-}
-
-// CallerOpenID is the openid of the wx.cloud caller, or "" when the
-// platform vouches for none.
-func (r *Request) CallerOpenID() string {
-	if r.Caller == nil {
-		return ""
-	}
-	return r.Caller.OpenID
 }
 
 // HandlerFunc serves one route. It returns the data of a successful answer,

@@ -188,3 +188,51 @@ func TestSplitEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// Origins are kept as a browser sends them: lower case, no default port;
+// a path, a query or * is refused.
+func TestCORSOrigins(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"CORS_ORIGINS": "HTTPS://H5.Example.com:443, http://localhost:8080,https://m.example.com/"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"https://h5.example.com", "http://localhost:8080", "https://m.example.com"}
+	if strings.Join(c.CORSOrigins, " ") != strings.Join(want, " ") {
+		t.Fatalf("origins %v, want %v", c.CORSOrigins, want)
+	}
+	for _, bad := range []string{"*", "h5.example.com", "https://h5.example.com/login", "ftp://x.example.com", "https://x.example.com?a=1"} {
+		_, err := config.Load(env(map[string]string{"CORS_ORIGINS": bad}))
+		var ce *config.Error
+		if !errors.As(err, &ce) || ce.Var != "CORS_ORIGINS" {
+			t.Errorf("%q: %v, want an error naming CORS_ORIGINS", bad, err)
+		}
+	}
+}
+
+// WECHAT_APPS: the apps beside WECHAT_APPID, each of a known kind, none
+// twice.
+func TestWeChatApps(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"WECHAT_APPID": "wx1", "WECHAT_SECRET": "s1", "WECHAT_APPS": "wx2:s2:miniprogram, wx3:s3:OfficialAccount"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.WeChatApps) != 3 || c.WeChatAppID != "wx1" || strings.Join(c.MiniPrograms(), ",") != "wx1,wx2" || c.WeChatApps[2].Kind != config.KindOfficialAccount {
+		t.Fatalf("apps %+v", c.WeChatApps)
+	}
+	only, err := config.Load(env(map[string]string{"WECHAT_APPS": "wx9:s9:website,wx8:s8:miniprogram"}))
+	if err != nil || only.WeChatAppID != "wx8" || only.RequireWeChat() != nil {
+		t.Fatalf("WECHAT_APPS alone: %+v %v", only, err)
+	}
+	for _, bad := range []string{"wx2:s2", "wx2:s2:applet", "wx1:s:miniprogram", ":s:website", "wx2:s2:website,wx2:s3:mobile"} {
+		_, err := config.Load(env(map[string]string{"WECHAT_APPID": "wx1", "WECHAT_SECRET": "s1", "WECHAT_APPS": bad}))
+		var ce *config.Error
+		if !errors.As(err, &ce) || ce.Var != "WECHAT_APPS" {
+			t.Errorf("%q: %v, want an error naming WECHAT_APPS", bad, err)
+		}
+	}
+	half, err := config.Load(env(map[string]string{"WECHAT_APPID": "wx1"}))
+	var ce *config.Error
+	if err != nil || !errors.As(half.RequireWeChat(), &ce) || ce.Var != "WECHAT_SECRET" {
+		t.Fatalf("WECHAT_APPID without its secret: %v %v", err, half.RequireWeChat())
+	}
+}

@@ -98,7 +98,12 @@ func corsOrigins(list string) ([]string, error) {
 		if o == "*" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 			return nil, &Error{"CORS_ORIGINS", fmt.Sprintf("has %q; list origins such as https://h5.example.com (no path, no *)", o)}
 		}
-		origins = append(origins, strings.TrimSuffix(o, "/"))
+		// Browsers send the origin in lower case, without a default port.
+		host := strings.ToLower(u.Host)
+		if (u.Scheme == "https" && strings.HasSuffix(host, ":443")) || (u.Scheme == "http" && strings.HasSuffix(host, ":80")) {
+			host = host[:strings.LastIndex(host, ":")]
+		}
+		origins = append(origins, strings.ToLower(u.Scheme)+"://"+host)
 	}
 	return origins, nil
 }

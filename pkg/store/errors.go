@@ -55,16 +55,30 @@ func translate(err, notFound error) error {
 // isDuplicate recognises a unique-key violation by MongoDB's error codes.
 func isDuplicate(err error) bool { return mongo.IsDuplicateKeyError(err) }
 
+// transientCodes are the server errors of a failover or a shutdown in
+// progress (not primary, stepping down, interrupted, unreachable): the
+// request may succeed in a moment.
+var transientCodes = []int{6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436}
+
 // isUnavailable recognises the database being out of reach for now: a
 // timeout, a dropped connection, no server to select, a pool cleared
-// after another operation's connection dropped, or an error the server
-// labels as worth retrying (a failover in progress).
+// after another operation's connection dropped, a failover in progress
+// (by its error code, or the server's label that it is worth retrying).
 func isUnavailable(err error) bool {
 	var sel topology.ServerSelectionError
 	var pool driver.RetryablePoolError
-	var labelled mongo.ServerError
+	var server mongo.ServerError
+	if errors.As(err, &server) {
+		for _, code := range transientCodes {
+			if server.HasErrorCode(code) {
+				return true
+			}
+		}
+		if server.HasErrorLabel("RetryableWriteError") || server.HasErrorLabel("RetryableReadError") {
+			return true
+		}
+	}
 	return mongo.IsTimeout(err) || mongo.IsNetworkError(err) || errors.As(err, &sel) ||
 		(errors.As(err, &pool) && pool.Retryable()) ||
-		(errors.As(err, &labelled) && (labelled.HasErrorLabel("RetryableWriteError") || labelled.HasErrorLabel("RetryableReadError"))) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, mongo.ErrClientDisconnected)
 }

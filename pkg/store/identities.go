@@ -113,6 +113,9 @@ func (s *Store) Claim(ctx context.Context, id Identity, userID bson.ObjectID, le
 // empty, under lease from), the lease to, as of now, and returns the claim
 // as it was: nil when the claim is gone or another's.
 func (s *Store) Restamp(ctx context.Context, id Identity, userID bson.ObjectID, from, to string, now time.Time) (*Claim, error) {
+	if to == "" {
+		return nil, errors.New("store: a claim is re-stamped with a lease")
+	}
 	filter := bson.D{{Key: "_id", Value: id}, {Key: "userId", Value: userID}}
 	if from != "" {
 		filter = append(filter, leaseIs(from))

@@ -23,13 +23,22 @@ type Change struct {
 	Add    map[Identity]string
 	Remove []Identity
 	Rev    int64
+	// Requires are identities the account must list for the change to
+	// apply (what the login making it proved), but for those it adds.
+	Requires []Identity
 }
 
 // ChangeIdentities applies c to the account id and returns the account
 // after it. ErrConflict means the account was not as the change requires
 // (or is gone): the caller reads it again to see why.
 func (s *Store) ChangeIdentities(ctx context.Context, id bson.ObjectID, c Change, now time.Time) (*User, error) {
-	filter := bson.D{{Key: "_id", Value: id}, live}
+	var requires []Identity
+	for _, r := range c.Requires {
+		if _, added := c.Add[r]; !added {
+			requires = append(requires, r)
+		}
+	}
+	filter := append(bson.D{{Key: "_id", Value: id}, live}, holding(requires)...)
 	if len(c.Remove) > 0 {
 		filter = append(filter, revIs(c.Rev))
 	}

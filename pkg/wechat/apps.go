@@ -2,7 +2,6 @@ package wechat
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/wxauth/scf-auth/pkg/adapter"
@@ -27,9 +26,7 @@ type Apps struct {
 // INTERNAL naming the variable.
 func FromConfig(c *config.Config, cache TokenCache, now func() time.Time) *Apps {
 	a := &Apps{byID: map[string]*Client{}, missing: c.RequireWeChat()}
-	httpClient := &http.Client{Transport: &http.Transport{
-		MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true,
-	}}
+	httpClient := newHTTPClient()
 	for _, app := range c.WeChatApps {
 		cl := New(c.WeChatAPIBase, app.ID, app.Secret, cache, httpClient, now)
 		cl.kind, cl.configVar = app.Kind, app.Var
@@ -50,14 +47,14 @@ func (a *Apps) App(id string) (*Client, error) {
 	if a.missing != nil {
 		return nil, apierror.Bug(a.missing)
 	}
+	if id == "" && a.first == "" {
+		return nil, apierror.BadField("appId", "is required: this deployment has no mini-program to default to")
+	}
 	if id == "" {
 		id = a.first
 	}
 	c := a.byID[id]
 	if c == nil {
-		if id == "" {
-			return nil, apierror.Bug(&config.Error{Var: "WECHAT_APPS", Reason: "lists no mini-program; name the app with appId"})
-		}
 		return nil, apierror.BadField("appId", "is not one of this deployment's WeChat apps")
 	}
 	return c, nil
@@ -86,6 +83,27 @@ type Codes struct {
 
 func (c Codes) empty() bool { return c.LoginCode == "" && c.OAuthCode == "" }
 
+// ReadCodes reads the members of a WeChat login: loginField (a
+// mini-program's wx.login() code), oauthCode and appId; sending both codes
+// is INVALID_REQUEST.
+func ReadCodes(f adapter.Fields, loginField string) (Codes, error) {
+	c := Codes{LoginField: loginField}
+	for _, m := range []struct {
+		name string
+		dst  *string
+	}{{loginField, &c.LoginCode}, {"oauthCode", &c.OAuthCode}, {"appId", &c.AppID}} {
+		v, _, err := f.String(m.name)
+		if err != nil {
+			return c, err
+		}
+		*m.dst = v
+	}
+	if c.LoginCode != "" && c.OAuthCode != "" {
+		return c, apierror.BadField("oauthCode", "must not come with "+loginField+": one WeChat login at a time")
+	}
+	return c, nil
+}
+
 // User is a WeChat user a request spoke for, and what WeChat told of them
 // for a sign-up: the nickname and avatar of an OAuth login with the
 // snsapi_userinfo scope.
@@ -99,6 +117,9 @@ type User struct {
 // WeChat of its app; nil when neither is given.
 func (a *Apps) Identity(ctx context.Context, caller *adapter.Caller, codes Codes) (*User, error) {
 	if caller != nil {
+		if codes.AppID != "" && codes.AppID != caller.AppID {
+			return nil, apierror.BadField("appId", "is not the app of the wx.cloud caller")
+		}
 		return &User{WeChatUser: *CallerIdentity(caller)}, nil
 	}
 	if codes.empty() {

@@ -46,9 +46,7 @@ type Client struct {
 // New returns a client for the app at base (WECHAT_API_BASE).
 func New(base, appID, secret string, cache TokenCache, httpClient *http.Client, now func() time.Time) *Client {
 	if httpClient == nil {
-		httpClient = &http.Client{Transport: &http.Transport{
-			MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true,
-		}}
+		httpClient = newHTTPClient()
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -195,4 +193,12 @@ func (f *errorFields) wechatError() *Error {
 		return nil
 	}
 	return &Error{Code: f.ErrCode, Msg: f.ErrMsg}
+}
+
+// newHTTPClient is the HTTP client of WeChat calls: a few connections
+// kept for a warm instance's next calls.
+func newHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true,
+	}}
 }

@@ -18,20 +18,21 @@ func (e *Error) Error() string { return fmt.Sprintf("wechat %s: errcode %d: %s",
 
 // WeChat error codes this client acts on.
 const (
-	codeBusy            = -1
-	codeTokenInvalid    = 40001
-	codeInvalidAppID    = 40013
-	codeInvalidCode     = 40029
-	codeInvalidSecret   = 40125
-	codeCodeUsed        = 40163
-	codeIPNotAllowed    = 40164
-	codeHighRiskUser    = 40226
-	codeMissingAppID    = 41002
-	codeMissingSecret   = 41004
-	codeTokenExpired    = 42001
-	codeDailyLimit      = 45009
-	codeRateLimited     = 45011
-	codeAPIUnauthorized = 48001
+	codeBusy             = -1
+	codeTokenInvalid     = 40001
+	codeInvalidAppID     = 40013
+	codeInvalidCode      = 40029
+	codeInvalidSecret    = 40125
+	codeCodeUsed         = 40163
+	codeIPNotAllowed     = 40164
+	codeHighRiskUser     = 40226
+	codeMissingAppID     = 41002
+	codeMissingSecret    = 41004
+	codeTokenExpired     = 42001
+	codeOAuthCodeExpired = 42003
+	codeDailyLimit       = 45009
+	codeRateLimited      = 45011
+	codeAPIUnauthorized  = 48001
 )
 
 // classify maps an error WeChat answered to the contract's codes. This is
@@ -39,7 +40,7 @@ const (
 // configured it.
 func (c *Client) classify(e *Error) error {
 	switch e.Code {
-	case codeInvalidCode, codeCodeUsed, codeHighRiskUser:
+	case codeInvalidCode, codeCodeUsed, codeHighRiskUser, codeOAuthCodeExpired:
 		return apierror.WeChatCode(e)
 	case codeRateLimited, codeDailyLimit:
 		return apierror.WeChatBusy(e)
