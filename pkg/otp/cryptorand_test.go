@@ -11,8 +11,8 @@ import (
 	"testing"
 )
 
-// testSupport are the directories of stand-ins for outside services and
-// test helpers, which no deployed function runs.
+// testSupport are the directories of stand-ins for outside services and of
+// test support, which no deployed function runs.
 var testSupport = regexp.MustCompile(`(^|/)(internal|functest|mongotest|embeddeddb|wechatsim|[a-z0-9]+test)(/|$)`)
 
 // Codes, nonces, session ids and refresh secrets come from crypto/rand

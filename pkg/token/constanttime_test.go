@@ -17,8 +17,8 @@ import (
 // tells how much of a guess was right.
 var secretish = regexp.MustCompile(`(?i)hash|secret|signature|digest|hmac`)
 
-// testSupport are the directories of stand-ins for outside services and
-// test helpers, which no deployed function runs.
+// testSupport are the directories of stand-ins for outside services and of
+// test support, which no deployed function runs.
 var testSupport = regexp.MustCompile(`(^|/)(internal|functest|mongotest|embeddeddb|wechatsim|[a-z0-9]+test)(/|$)`)
 
 // The product compares secrets and their hashes only in constant time
