@@ -215,6 +215,14 @@ func TestLoginCodeBindsWeChat(t *testing.T) {
 	if u.Phone != number || u.UnionID() != "u-bind" || *env.Holder(store.UnionIDIdentity("u-bind")) != u.ID {
 		t.Fatalf("stored user %+v", u)
 	}
+	// A returning user whose mini-program sends its loginCode with every
+	// SMS login costs what one without does.
+	env.SeedCode(number, "654321")
+	wx = env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-bind", UnionID: "u-bind"})
+	b := f.Post("/phone-login", functest.Body("phone", number, "code", "654321", "loginCode", wx), "").Expect(t, 200, "OK")
+	if b.Str("user.id") != u.ID.Hex() || b.RoundTrips != 3 {
+		t.Errorf("returning login with a loginCode: account %s in %d round trips, want %s in 3", b.Str("user.id"), b.RoundTrips, u.ID.Hex())
+	}
 }
 
 func TestLoginCodeOfABoundIdentityStillLogsIn(t *testing.T) {

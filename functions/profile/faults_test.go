@@ -165,3 +165,39 @@ func TestABindThatFailsHandsBackTheClaimItTookOver(t *testing.T) {
 	first.Expect(t, 200, "OK")
 	env.CheckIdentities(false)
 }
+
+// TestALinkRacingAnUnlinkKeepsTheUnionIDWithItsOpenIDs orders a link of
+// the WeChat of another app against an unlink of WeChat, on an account
+// holding its mini-program's openid and the unionid. The link looks: the
+// account has the unionid, so only the new app's openid is missing. Before
+// it lists that openid, the unlink removes every WeChat identity. The link
+// then must not list the openid alone (the person's unionid free, the next
+// wx-login making them a second account): it sees the account changed and
+// links the openid with the unionid.
+func TestALinkRacingAnUnlinkKeepsTheUnionIDWithItsOpenIDs(t *testing.T) {
+	env := functest.New(t)
+	f := profile(env)
+	acct := env.SignUp(func(u *store.User) {
+		phoneOnly(phoneA)(u)
+		u.WeChat = functest.WeChatOf("o-1", "u-1")
+	})
+	aboutToClaim, release := env.HoldNextWrite("insert", "identities")
+	var link *functest.Answer
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		link = f.Post("/profile/wechat", functest.Body("appId", functest.SecondMiniProgram, "loginCode",
+			env.WeChat.NewLoginCodeFor(functest.SecondMiniProgram, wechatsim.Identity{OpenID: "o-2", UnionID: "u-1"})), acct.AccessToken)
+	}()
+	<-aboutToClaim
+	f.Do("DELETE", "/profile/wechat", "", acct.AccessToken).Expect(t, 200, "OK")
+	release()
+	wg.Wait()
+	link.Expect(t, 200, "OK")
+	u := env.User(acct.User.ID)
+	if u.OpenIDIn(functest.SecondMiniProgram) != "o-2" || u.UnionID() != "u-1" {
+		t.Fatalf("account WeChat %+v, want the second app's openid with the unionid", u.WeChat)
+	}
+	env.CheckIdentities(false)
+}

@@ -14,22 +14,30 @@ import (
 // linking: the caller looks again.
 var errChanged = errors.New("account: changed meanwhile")
 
-// link binds ids (free, or u's own, as last looked) to the account u, if
-// it still holds proven, the identity the login proved, and logs into it;
-// nil when the identities or the account changed meanwhile, and the
-// caller looks again. A disabled account is not changed.
-func (r *Resolver) link(ctx context.Context, u *store.User, proven store.Identity, ids []store.Identity, ns *NewSession) (*store.User, error) {
+// link binds the phone p and the WeChat user wx (those of them free, or
+// u's own, as hs last saw them) to the account u and logs into it, if u
+// still holds what it held of them when looked at: what the login proved,
+// and the unionid a missing openid goes with. nil when the identities or
+// the account changed meanwhile, and the caller looks again. A disabled
+// account is not changed.
+func (r *Resolver) link(ctx context.Context, u *store.User, p store.Identity, wx store.WeChatUser, hs map[store.Identity]holding, ns *NewSession) (*store.User, error) {
 	if u.IsDisabled() {
 		return nil, apierror.Disabled()
 	}
-	linked, err := r.bind(ctx, u, ids, false, proven)
+	var ids []store.Identity
+	if !u.Holds(p) {
+		ids = append(ids, p)
+	}
+	ids = append(ids, missing(u, wx, hs)...)
+	requires := held(u, append(wx.Identities(), p))
+	linked, err := r.bind(ctx, u, ids, false, requires...)
 	if errors.Is(err, errChanged) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return r.attach(ctx, linked.ID, append(held(linked, ids), proven), ns)
+	return r.attach(ctx, linked.ID, held(linked, append(ids, requires...)), ns)
 }
 
 // bind adds ids to the account u, in place of its phone when replacePhone,
@@ -163,7 +171,9 @@ func (r *Resolver) LinkWeChat(ctx context.Context, u *store.User, wx store.WeCha
 				return nil, apierror.Conflict("wechat")
 			}
 		}
-		linked, err := r.bind(ctx, u, missing(u, wx, hs), false)
+		// The unionid u holds is why the openid alone is missing: the
+		// link holds only while u still does.
+		linked, err := r.bind(ctx, u, missing(u, wx, hs), false, held(u, wx.Identities())...)
 		if errors.Is(err, errChanged) {
 			if u, err = r.reload(ctx, u); err != nil {
 				return nil, err

@@ -121,10 +121,16 @@ func (r *Resolver) fresh(ids ...store.Identity) *store.User {
 // SMS code proves the phone).
 func (r *Resolver) ByPhone(ctx context.Context, number string, wx *store.WeChatUser, claim *store.Claim, newID bson.ObjectID, ns *NewSession) (*store.User, bool, error) {
 	p := store.PhoneIdentity(phone.CountryCode, number)
-	if wx == nil && claim != nil {
+	if claim != nil {
 		// The everyday path: one round trip stores the session in the
-		// account the claim names, if it holds the phone.
-		if u, err := r.attach(ctx, claim.UserID, []store.Identity{p}, ns); u != nil || err != nil {
+		// account the claim names, if it holds the phone; that account
+		// then gains what it lacks of the WeChat user, where free, as a
+		// look would have had it.
+		u, err := r.attach(ctx, claim.UserID, []store.Identity{p}, ns)
+		if u != nil && wx != nil {
+			u = r.complete(ctx, u, *wx)
+		}
+		if u != nil || err != nil {
 			return u, false, err
 		}
 	}
@@ -158,9 +164,9 @@ func (r *Resolver) ByPhone(ctx context.Context, number string, wx *store.WeChatU
 			u, isNew = r.fresh(p), true
 			u, err = r.create(ctx, u, ns)
 		case byPhone == nil:
-			u, err = r.link(ctx, byWeChat, p, append([]store.Identity{p}, missing(byWeChat, *wx, hs)...), ns)
+			u, err = r.link(ctx, byWeChat, p, *wx, hs, ns)
 		case wx != nil && byWeChat == nil && canTake(byPhone, *wx) && !byPhone.IsDisabled():
-			u, err = r.link(ctx, byPhone, p, missing(byPhone, *wx, hs), ns)
+			u, err = r.link(ctx, byPhone, p, *wx, hs, ns)
 		default:
 			if byWeChat != nil && byWeChat.ID != byPhone.ID {
 				logging.FromContext(ctx).Info("WeChat identity not bound: it belongs to another account", "userId", byPhone.ID.Hex())
@@ -308,13 +314,13 @@ func (r *Resolver) ByPhoneAndWeChat(ctx context.Context, countryCode, number str
 			if !canTake(byPhone, wx) {
 				return nil, Returning, apierror.Conflict("phone")
 			}
-			u, err = r.link(ctx, byPhone, p, missing(byPhone, wx, hs), ns)
+			u, err = r.link(ctx, byPhone, p, wx, hs, ns)
 			outcome = WeChatLinked
 		default:
 			if byWeChat.HasPhone() {
 				return nil, Returning, apierror.Conflict("wechat")
 			}
-			u, err = r.link(ctx, byWeChat, p, append([]store.Identity{p}, missing(byWeChat, wx, hs)...), ns)
+			u, err = r.link(ctx, byWeChat, p, wx, hs, ns)
 			outcome = PhoneLinked
 		}
 		if u != nil || err != nil {
