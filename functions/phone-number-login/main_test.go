@@ -261,6 +261,9 @@ func TestMalformedNumberFromWeChat(t *testing.T) {
 			"loginCode", env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-bad"}),
 			"phoneCode", env.WeChat.NewPhoneCode(bad[0], bad[1])), "")
 		a.Expect(t, 400, "INVALID_PHONE")
+		if logs := env.Logs.String(); strings.Contains(logs, bad[1]) || strings.Contains(a.Raw, bad[1]) {
+			t.Fatalf("the number %q reached the logs or the answer unmasked:\n%s\n%s", bad[1], a.Raw, logs)
+		}
 	}
 	if env.UserOf(functest.OpenID("o-bad")) != nil {
 		t.Fatal("an account was created")

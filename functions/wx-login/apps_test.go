@@ -218,6 +218,7 @@ func TestAppIDBadInput(t *testing.T) {
 	id := wechatsim.Identity{OpenID: "o-x"}
 	f.Post("/wx-login", functest.Body("appId", "wxnotours000000000", "code", env.WeChat.NewLoginCode(id)), "").Expect(t, 400, "INVALID_REQUEST").Field(t, "appId")
 	f.Post("/wx-login", functest.Body("appId", 7, "code", "x"), "").Expect(t, 400, "INVALID_REQUEST").Field(t, "appId")
+	f.Post("/wx-login", functest.Body("appId", "", "code", env.WeChat.NewLoginCode(id)), "").Expect(t, 400, "INVALID_REQUEST").Field(t, "appId")
 	f.Post("/wx-login", functest.Body("appId", functest.OfficialAccount, "code", "x"), "").Expect(t, 400, "INVALID_REQUEST").Field(t, "code")
 	f.Post("/wx-login", functest.Body("oauthCode", "x"), "").Expect(t, 400, "INVALID_REQUEST").Field(t, "oauthCode")
 	f.Post("/wx-login", functest.Body("code", "a", "oauthCode", "b"), "").Expect(t, 400, "INVALID_REQUEST").Field(t, "oauthCode")

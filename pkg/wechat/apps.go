@@ -92,9 +92,12 @@ func ReadCodes(f adapter.Fields, loginField string) (Codes, error) {
 		name string
 		dst  *string
 	}{{loginField, &c.LoginCode}, {"oauthCode", &c.OAuthCode}, {"appId", &c.AppID}} {
-		v, _, err := f.String(m.name)
+		v, given, err := f.String(m.name)
 		if err != nil {
 			return c, err
+		}
+		if given && v == "" && m.name == "appId" {
+			return c, apierror.BadField("appId", "must not be empty: name a configured app, or leave it out for the first mini-program")
 		}
 		*m.dst = v
 	}

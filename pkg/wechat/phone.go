@@ -40,7 +40,7 @@ func (p *phoneInfo) check(appID string) (*Phone, error) {
 	// only, of E.164 lengths, and a mainland mobile for country code 86.
 	if !digits(p.CountryCode, 1, 4) || !digits(p.PurePhoneNumber, 4, 15) ||
 		(p.CountryCode == phone.CountryCode && !phone.IsMainlandMobile(p.PurePhoneNumber)) {
-		return nil, apierror.BadPhoneFrom(fmt.Errorf("wechat phone number: +%q %q is not a valid number", p.CountryCode, p.PurePhoneNumber))
+		return nil, apierror.BadPhoneFrom(fmt.Errorf("wechat phone number: +%q %q (masked) is not a valid number", p.CountryCode, phone.Mask(p.PurePhoneNumber)))
 	}
 	return &Phone{CountryCode: p.CountryCode, Number: p.PurePhoneNumber}, nil
 }
