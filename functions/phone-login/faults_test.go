@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/wxauth/scf-auth/pkg/functest"
+	"github.com/wxauth/scf-auth/pkg/store"
+	"github.com/wxauth/scf-auth/pkg/wechatsim"
 )
 
 // A sign-up whose write applied but whose answer was lost (a timeout, a
@@ -33,5 +37,44 @@ func TestSignUpWhoseReplyWasLost(t *testing.T) {
 			}
 			env.CheckIdentities(false)
 		})
+	}
+}
+
+// TestTheAnswerShowsThePhoneTheLoginProved orders an SMS login that comes
+// with another app's loginCode against an unbind of the phone. The login
+// stores its session in the phone's account, then goes to add the new
+// app's openid; meanwhile the phone is unbound. The openid then waits for
+// another login, and the answer is the account as the login found it, its
+// phone with it, not the account without the phone the login proved.
+func TestTheAnswerShowsThePhoneTheLoginProved(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	acct := env.SignUp(func(u *store.User) {
+		u.CountryCode, u.Phone = "86", number
+		u.WeChat = functest.WeChatOf("o-1", "u-1")
+	})
+	env.SeedCode(number, "123456")
+	aboutToClaim, release := env.HoldNextWrite("insert", "identities")
+	var a *functest.Answer
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a = f.Post("/phone-login", functest.Body("phone", number, "code", "123456", "appId", functest.SecondMiniProgram,
+			"loginCode", env.WeChat.NewLoginCodeFor(functest.SecondMiniProgram, wechatsim.Identity{OpenID: "o-2", UnionID: "u-1"})), "")
+	}()
+	<-aboutToClaim
+	u := env.User(acct.User.ID)
+	if _, err := env.Store.ChangeIdentities(context.Background(), u.ID, store.Change{Remove: []store.Identity{store.PhoneIdentity("86", number)}, Rev: u.Rev}, env.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	wg.Wait()
+	a.Expect(t, 200, "OK")
+	if a.Str("user.id") != acct.User.ID.Hex() || a.Str("user.phone") != number {
+		t.Fatalf("answer %s, want account %s with the phone the login proved", a.Raw, acct.User.ID.Hex())
+	}
+	if u := env.User(acct.User.ID); u.HasPhone() || u.OpenIDIn(functest.SecondMiniProgram) != "" {
+		t.Fatalf("account %+v, want it without the phone, and the openid not added without it", u)
 	}
 }

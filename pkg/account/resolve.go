@@ -128,7 +128,7 @@ func (r *Resolver) ByPhone(ctx context.Context, number string, wx *store.WeChatU
 		// look would have had it.
 		u, err := r.attach(ctx, claim.UserID, []store.Identity{p}, ns)
 		if u != nil && wx != nil {
-			u = r.complete(ctx, u, *wx)
+			u = r.complete(ctx, u, *wx, p)
 		}
 		if u != nil || err != nil {
 			return u, false, err
@@ -172,7 +172,7 @@ func (r *Resolver) ByPhone(ctx context.Context, number string, wx *store.WeChatU
 				logging.FromContext(ctx).Info("WeChat identity not bound: it belongs to another account", "userId", byPhone.ID.Hex())
 			}
 			if u, err = r.attach(ctx, byPhone.ID, []store.Identity{p}, ns); u != nil && byWeChat != nil && byWeChat.ID == u.ID {
-				u = r.complete(ctx, u, *wx) // the app's openid, when the unionid found the account
+				u = r.complete(ctx, u, *wx, p) // the app's openid, when the unionid found the account
 			}
 		}
 		if u != nil || err != nil {
@@ -236,19 +236,22 @@ func (r *Resolver) ByWeChat(ctx context.Context, wx store.WeChatUser, nickname, 
 // none (or, for a sign-up that another request's creation overtook, a
 // nickname in place of a made-up one).
 func (r *Resolver) returning(ctx context.Context, u *store.User, wx store.WeChatUser, nickname, avatarURL string, signingUp bool) (*store.User, bool, error) {
-	u, err := r.store.FillNameAndAvatar(ctx, r.complete(ctx, u, wx), nickname, avatarURL, signingUp, r.now())
+	u = r.complete(ctx, u, wx)
+	u, err := r.store.FillNameAndAvatar(ctx, u, nickname, avatarURL, signingUp, r.now(), held(u, wx.Identities())...)
 	return u, false, err
 }
 
 // complete adds to the account u the identities of wx it lacks (the app's
-// openid, the unionid), when they are free. Failing to does not fail the
-// login it is part of.
-func (r *Resolver) complete(ctx context.Context, u *store.User, wx store.WeChatUser) *store.User {
+// openid, the unionid), when they are free, and while u still holds what
+// it held of wx and proven (the phone a login proved), so that the answer
+// never shows the account without what the login proved. Failing to does
+// not fail the login it is part of.
+func (r *Resolver) complete(ctx context.Context, u *store.User, wx store.WeChatUser, proven ...store.Identity) *store.User {
 	add := missing(u, wx, nil)
 	if len(add) == 0 || !canTake(u, wx) {
 		return u
 	}
-	linked, err := r.bind(ctx, u, add, false, held(u, wx.Identities())...)
+	linked, err := r.bind(ctx, u, add, false, held(u, append(wx.Identities(), proven...))...)
 	if err != nil {
 		logging.FromContext(ctx).Warn("WeChat identity not added to the account", "userId", u.ID.Hex(), "cause", err.Error())
 		return u
@@ -287,7 +290,7 @@ func (r *Resolver) ByPhoneAndWeChat(ctx context.Context, countryCode, number str
 			return nil, Returning, err
 		}
 		if u != nil {
-			return r.complete(ctx, u, wx), Returning, nil
+			return r.complete(ctx, u, wx, p), Returning, nil
 		}
 	}
 	ids := append([]store.Identity{p}, wx.Identities()...)
@@ -306,7 +309,7 @@ func (r *Resolver) ByPhoneAndWeChat(ctx context.Context, countryCode, number str
 			outcome = Created
 		case byPhone != nil && byWeChat != nil && byPhone.ID == byWeChat.ID:
 			if u, err = r.attach(ctx, byPhone.ID, []store.Identity{p}, ns); u != nil {
-				u = r.complete(ctx, u, wx)
+				u = r.complete(ctx, u, wx, p)
 			}
 		case byPhone != nil && byWeChat != nil:
 			return nil, Returning, apierror.Conflict("phone")

@@ -290,9 +290,10 @@ func (s *Store) UpdateProfile(ctx context.Context, id bson.ObjectID, sid string,
 
 // FillNameAndAvatar sets the nickname of an account where it is still
 // empty (or, with overGenerated, made up at sign-up), and the avatar where
-// it is still empty; empty arguments are left alone.
-func (s *Store) FillNameAndAvatar(ctx context.Context, u *User, nickname, avatarURL string, overGenerated bool, now time.Time) (*User, error) {
-	filter := bson.D{{Key: "_id", Value: u.ID}, live}
+// it is still empty, while it holds requires (what the login proved);
+// empty arguments are left alone.
+func (s *Store) FillNameAndAvatar(ctx context.Context, u *User, nickname, avatarURL string, overGenerated bool, now time.Time, requires ...Identity) (*User, error) {
+	filter := append(bson.D{{Key: "_id", Value: u.ID}, live}, holding(requires)...)
 	var set, unset bson.D
 	switch {
 	case nickname != "" && u.Nickname == "":
