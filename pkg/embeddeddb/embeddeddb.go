@@ -6,7 +6,8 @@
 // FerretDB v1 alone does not: clients reach FerretDB through a front
 // (front.go) that runs write commands one at a time, so that each write to
 // a document is atomic; and each collection gets an index that lookups by
-// _id actually use (idindex.go), so that they cost the same however large
+// _id actually use (idindex.go), also when a write's filter has conditions
+// besides the _id (narrow.go), so that they cost the same however large
 // the collection grows. The front also answers a duplicate key with
 // MongoDB's code 11000 where FerretDB does not. Tests can ask the front to
 // fail a chosen write, to apply it and lose its reply, to delay writes, or
@@ -123,6 +124,10 @@ func (s *Server) SetRandomFaults(db string, rf RandomFaults) FaultCounts {
 func (s *Server) HoldNextWrite(db string, match func(command, collection string) bool) (reached <-chan struct{}, release func()) {
 	return s.front.holdNext(db, match)
 }
+
+// NarrowedWrites counts the conditional writes the server looked up by
+// their document's _id (narrow.go), for tests of the server itself.
+func (s *Server) NarrowedWrites() int64 { return s.front.narrowed.Load() }
 
 // Stop shuts the server down and waits for it.
 func (s *Server) Stop() {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -15,7 +16,8 @@ import (
 
 // front sits between clients and FerretDB on the MongoDB wire protocol.
 // It passes every message through unchanged, except that it runs write
-// commands one at a time, answers a duplicate key as MongoDB does (code
+// commands one at a time, narrows a conditional write of one document to
+// its _id (narrow.go), answers a duplicate key as MongoDB does (code
 // 11000), and injects the faults a test asks for (faults.go).
 //
 // FerretDB v1 applies an update (and findAndModify) as a read of the
@@ -33,6 +35,9 @@ type front struct {
 
 	// writes is held from a write command's request until its reply.
 	writes sync.Mutex
+	// narrowed counts the writes narrowed to their document's _id
+	// (narrow.go).
+	narrowed atomic.Int64
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -165,6 +170,12 @@ func (f *front) relay(req []byte, client, server net.Conn) error {
 	}
 	if ok && slices.Contains(schemaCommands, cmd.name) {
 		defer f.ids.forget(cmd.db)
+	}
+	if write {
+		var err error
+		if req, err = f.narrow(req, cmd, server); err != nil {
+			return err
+		}
 	}
 	if _, err := server.Write(req); err != nil {
 		return err
