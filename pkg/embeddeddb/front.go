@@ -38,6 +38,9 @@ type front struct {
 	// narrowed counts the writes narrowed to their document's _id
 	// (narrow.go).
 	narrowed atomic.Int64
+	// questions numbers the front's own requests (narrow.go), counted
+	// from far above the driver's request ids.
+	questions atomic.Int32
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"sync/atomic"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -24,17 +23,15 @@ import (
 // asks FerretDB whether that one document meets the conditions, with an
 // aggregation whose first stage is {$match: {_id: value}}, which FerretDB
 // looks up by _id; then it passes the write on with the filter {_id: value}
-// when it does, and with a filter that matches no document when it does not.
+// when it does, and with a filter that matches no document when it does not
+// (an ObjectID made for that write alone, which no document can carry).
 // Writes run one at a time (front.go), so the document cannot change in
-// between: the write does what the original would have. Upserts, whose
-// filter shapes the document they insert, pass unchanged, and so does
+// between: the write does what the original would have. Upserts (upsert
+// given as anything but false), whose filter shapes the document they
+// insert, pass unchanged, and so does
 // anything this code does not recognise. (The other writes whose effect
 // depends on the filter, positional updates and arrayFilters, FerretDB v1
 // does not support.)
-
-// noDocument is an _id no document has: the filter of a narrowed write
-// whose document does not meet its conditions.
-const noDocument = "embeddeddb: no document has this _id"
 
 // message is an OP_MSG taken apart: its body and its document sequences.
 type message struct {
@@ -143,7 +140,7 @@ type target struct {
 func targetOf(m *message, command string) (target, bool) {
 	switch command {
 	case "findAndModify":
-		if upsert, _ := m.body.Lookup("upsert").BooleanOK(); upsert {
+		if upserts(m.body) {
 			return target{}, false
 		}
 		q, ok := m.body.Lookup("query").DocumentOK()
@@ -154,13 +151,24 @@ func targetOf(m *message, command string) (target, bool) {
 		if !ok {
 			return target{}, false
 		}
-		if upsert, _ := stmt.Lookup("upsert").BooleanOK(); upsert {
+		if upserts(stmt) {
 			return target{}, false
 		}
 		q, ok := stmt.Lookup(filterKey).DocumentOK()
 		return target{filter: q, replace: func(f bson.Raw) { put(withValue(stmt, filterKey, bson.TypeEmbeddedDocument, f)) }}, ok
 	}
 	return target{}, false
+}
+
+// upserts tells whether a statement may insert: its upsert is present and
+// not false (FerretDB, like MongoDB, takes a number for a bool).
+func upserts(stmt bson.Raw) bool {
+	v, err := stmt.LookupErr("upsert")
+	if err != nil {
+		return false
+	}
+	b, ok := v.BooleanOK()
+	return !ok || b
 }
 
 // onlyStatement is the statement of a write that has exactly one, in the
@@ -266,7 +274,7 @@ func (f *front) narrow(req []byte, cmd command, conn net.Conn) ([]byte, error) {
 	}
 	narrowed := bson.D{{Key: "_id", Value: id}}
 	if !meets {
-		narrowed = bson.D{{Key: "_id", Value: noDocument}}
+		narrowed = bson.D{{Key: "_id", Value: bson.NewObjectID()}}
 	}
 	filter, err := bson.Marshal(narrowed)
 	if err != nil {
@@ -279,11 +287,6 @@ func (f *front) narrow(req []byte, cmd command, conn net.Conn) ([]byte, error) {
 
 // errNotAnswered means the server refused the question.
 var errNotAnswered = errors.New("embeddeddb: the server did not answer whether the document matches")
-
-// questionID numbers the front's own requests, far from the driver's.
-var questionID atomic.Int32
-
-func init() { questionID.Store(1 << 30) }
 
 // meets asks the server whether the document id of the command's
 // collection meets the conditions rest.
@@ -303,7 +306,7 @@ func (f *front) meets(conn net.Conn, cmd command, id bson.RawValue, rest bson.Ra
 		return false, err
 	}
 	msg := make([]byte, headerLen+4+1, headerLen+4+1+len(body))
-	binary.LittleEndian.PutUint32(msg[4:8], uint32(questionID.Add(1)))
+	binary.LittleEndian.PutUint32(msg[4:8], uint32(1<<30+f.questions.Add(1)))
 	binary.LittleEndian.PutUint32(msg[12:16], opMsg)
 	msg = append(msg, body...)
 	binary.LittleEndian.PutUint32(msg[0:4], uint32(len(msg)))

@@ -106,6 +106,12 @@ func TestWritesThatCannotBeNarrowedPassUnchanged(t *testing.T) {
 	if _, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: "b"}, {Key: "kind", Value: "k"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "n", Value: 1}}}}, options.UpdateOne().SetUpsert(true)); err != nil {
 		t.Fatal(err)
 	}
+	// upsert given as a number, as other clients send it
+	if err := c.Database().RunCommand(ctx, bson.D{{Key: "update", Value: c.Name()}, {Key: "updates", Value: bson.A{
+		bson.D{{Key: "q", Value: bson.D{{Key: "_id", Value: "c"}, {Key: "kind", Value: "k"}}}, {Key: "u", Value: bson.D{{Key: "$set", Value: bson.D{{Key: "n", Value: 1}}}}}, {Key: "upsert", Value: int32(1)}},
+	}}}).Err(); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.BulkWrite(ctx, []mongo.WriteModel{
 		mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: "a"}, {Key: "n", Value: bson.D{{Key: "$exists", Value: false}}}}).SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "n", Value: 1}}}}),
 		mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: "a"}, {Key: "n", Value: 1}}).SetUpdate(bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}}),
@@ -116,10 +122,50 @@ func TestWritesThatCannotBeNarrowedPassUnchanged(t *testing.T) {
 		t.Fatalf("%d writes narrowed, want none", n)
 	}
 	var a, b bson.M
-	if err := c.FindOne(ctx, bson.D{{Key: "_id", Value: "b"}}).Decode(&b); err != nil || b["kind"] != "k" || b["n"] != int32(1) {
-		t.Fatalf("upserted: %v %v", b, err)
+	for _, id := range []string{"b", "c"} {
+		if err := c.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&b); err != nil || b["kind"] != "k" || b["n"] != int32(1) {
+			t.Fatalf("upserted %s: %v %v", id, b, err)
+		}
 	}
 	if err := c.FindOne(ctx, bson.D{{Key: "_id", Value: "a"}}).Decode(&a); err != nil || a["n"] != int32(2) {
 		t.Fatalf("document a: %v %v", a, err)
+	}
+}
+
+// A narrowed write whose conditions fail changes no document, whatever
+// _ids the collection holds.
+func TestAFailedConditionChangesNoOtherDocument(t *testing.T) {
+	c := collection(t)
+	ctx := t.Context()
+	others := []any{
+		bson.D{{Key: "_id", Value: "embeddeddb: no document has this _id"}, {Key: "rev", Value: 1}},
+		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "rev", Value: 1}},
+		bson.D{{Key: "_id", Value: ""}, {Key: "rev", Value: 1}},
+		bson.D{{Key: "_id", Value: bson.ObjectID{}}, {Key: "rev", Value: 1}},
+	}
+	if _, err := c.InsertMany(ctx, append(others, bson.D{{Key: "_id", Value: "a"}, {Key: "rev", Value: 2}})); err != nil {
+		t.Fatal(err)
+	}
+	before := server.NarrowedWrites()
+	stale := bson.D{{Key: "_id", Value: "a"}, {Key: "rev", Value: 1}}
+	set := bson.D{{Key: "$set", Value: bson.D{{Key: "lost", Value: true}}}}
+	if res, err := c.UpdateOne(ctx, stale, set); err != nil || res.MatchedCount != 0 || res.ModifiedCount != 0 {
+		t.Fatalf("update of a stale rev: %+v %v", res, err)
+	}
+	if err := c.FindOneAndUpdate(ctx, stale, set).Err(); !errors.Is(err, mongo.ErrNoDocuments) {
+		t.Fatalf("findAndModify of a stale rev: %v", err)
+	}
+	if err := c.FindOneAndDelete(ctx, stale).Err(); !errors.Is(err, mongo.ErrNoDocuments) {
+		t.Fatalf("findAndModify remove of a stale rev: %v", err)
+	}
+	if del, err := c.DeleteOne(ctx, stale); err != nil || del.DeletedCount != 0 {
+		t.Fatalf("delete of a stale rev: %+v %v", del, err)
+	}
+	if n := server.NarrowedWrites() - before; n != 4 {
+		t.Fatalf("%d writes narrowed, want 4", n)
+	}
+	n, err := c.CountDocuments(ctx, bson.D{{Key: "rev", Value: 1}, {Key: "lost", Value: bson.D{{Key: "$exists", Value: false}}}})
+	if err != nil || n != int64(len(others)) {
+		t.Fatalf("%d of %d other documents as they were: %v", n, len(others), err)
 	}
 }
