@@ -78,3 +78,45 @@ func TestTheAnswerShowsThePhoneTheLoginProved(t *testing.T) {
 		t.Fatalf("account %+v, want it without the phone, and the openid not added without it", u)
 	}
 }
+
+// TestALoginThatLosesItsLinkStillShowsThePhone orders the same login
+// against the same login made again (a retry), which adds the openid
+// first, and then the unbind of the phone. The first login's update then
+// fails; the account lists the openid, but no longer the phone, so the
+// link is not done, and the answer is the account as the login found it,
+// with the number it proved.
+func TestALoginThatLosesItsLinkStillShowsThePhone(t *testing.T) {
+	env := functest.New(t)
+	f := phoneLogin(env)
+	acct := env.SignUp(func(u *store.User) {
+		u.CountryCode, u.Phone = "86", number
+		u.WeChat = functest.WeChatOf("o-1", "u-1")
+	})
+	login := func(code string) *functest.Answer {
+		return f.Post("/phone-login", functest.Body("phone", number, "code", code, "appId", functest.SecondMiniProgram,
+			"loginCode", env.WeChat.NewLoginCodeFor(functest.SecondMiniProgram, wechatsim.Identity{OpenID: "o-2", UnionID: "u-1"})), "")
+	}
+	env.SeedCode(number, "123456")
+	aboutToClaim, release := env.HoldNextWrite("insert", "identities")
+	var a *functest.Answer
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a = login("123456")
+	}()
+	<-aboutToClaim
+	env.SeedCode(number, "654321")
+	login("654321").Expect(t, 200, "OK")
+	u := env.User(acct.User.ID)
+	if _, err := env.Store.ChangeIdentities(context.Background(), u.ID, store.Change{Remove: []store.Identity{store.PhoneIdentity("86", number)}, Rev: u.Rev}, env.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	wg.Wait()
+	a.Expect(t, 200, "OK")
+	if a.Str("user.id") != acct.User.ID.Hex() || a.Str("user.phone") != number {
+		t.Fatalf("answer %s, want account %s with the phone the login proved", a.Raw, acct.User.ID.Hex())
+	}
+	env.CheckIdentities(true)
+}

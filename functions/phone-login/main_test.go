@@ -239,6 +239,16 @@ func TestLoginCodeOfABoundIdentityStillLogsIn(t *testing.T) {
 	if a.Get("user.wechatBound") != false {
 		t.Fatalf("bound an identity held by another account: %s", a.Raw)
 	}
+	// Returning, the same: a login as any other, nothing to warn about.
+	env.SeedCode(number, "654321")
+	third := env.WeChat.NewLoginCode(wechatsim.Identity{OpenID: "o-taken"})
+	a = f.Post("/phone-login", functest.Body("phone", number, "code", "654321", "loginCode", third), "").Expect(t, 200, "OK")
+	if a.Get("user.wechatBound") != false {
+		t.Fatalf("bound an identity held by another account: %s", a.Raw)
+	}
+	if logs := env.Logs.String(); strings.Contains(logs, "WARN") {
+		t.Fatalf("a login whose WeChat belongs to another account warned: %s", logs)
+	}
 }
 
 func TestBadLoginCodeSpendsNothing(t *testing.T) {

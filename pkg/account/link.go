@@ -37,7 +37,7 @@ func (r *Resolver) link(ctx context.Context, u *store.User, p store.Identity, wx
 	if err != nil {
 		return nil, err
 	}
-	return r.attach(ctx, linked.ID, held(linked, append(ids, requires...)), ns)
+	return r.attach(ctx, linked.ID, append(ids, requires...), ns)
 }
 
 // bind adds ids to the account u, in place of its phone when replacePhone,
@@ -68,7 +68,7 @@ func (r *Resolver) bind(ctx context.Context, u *store.User, ids []store.Identity
 	if err != nil {
 		// Refused (the account changed), or failed without our knowing
 		// whether it applied: the account as it is now decides.
-		if updated, err = r.afterFailedBind(ctx, u, stamped, ids, err); err != nil {
+		if updated, err = r.afterFailedBind(ctx, u, stamped, ids, requires, err); err != nil {
 			return nil, err
 		}
 	}
@@ -79,13 +79,13 @@ func (r *Resolver) bind(ctx context.Context, u *store.User, ids []store.Identity
 }
 
 // afterFailedBind reads the account after its update failed. If it lists
-// ids, the bind is done: the update applied and only its answer was lost,
+// ids and still holds requires, the bind is done: the update applied and only its answer was lost,
 // or a bind of the same identities to the same account raced this one and
 // won. Either way the claims are settled as the account stands (undo),
 // and when it does not list ids the caller looks again (errChanged); if
 // the account could not be read, the claims stay for the next request to
 // settle.
-func (r *Resolver) afterFailedBind(ctx context.Context, u *store.User, stamped *stamping, ids []store.Identity, cause error) (*store.User, error) {
+func (r *Resolver) afterFailedBind(ctx context.Context, u *store.User, stamped *stamping, ids, requires []store.Identity, cause error) (*store.User, error) {
 	fresh, err := r.store.UserByID(ctx, u.ID)
 	if err != nil && !errors.Is(err, store.ErrUserNotFound) {
 		return nil, cause
@@ -94,7 +94,7 @@ func (r *Resolver) afterFailedBind(ctx context.Context, u *store.User, stamped *
 		fresh = nil
 	}
 	r.undo(ctx, stamped, fresh)
-	if fresh != nil && !fresh.IsDeleted() && holdsAll(fresh, ids) {
+	if fresh != nil && !fresh.IsDeleted() && holdsAll(fresh, ids) && holdsAll(fresh, requires) {
 		return fresh, nil
 	}
 	if errors.Is(cause, store.ErrConflict) {

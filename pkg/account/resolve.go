@@ -252,7 +252,11 @@ func (r *Resolver) complete(ctx context.Context, u *store.User, wx store.WeChatU
 		return u
 	}
 	linked, err := r.bind(ctx, u, add, false, held(u, append(wx.Identities(), proven...))...)
-	if err != nil {
+	switch {
+	case errors.Is(err, errChanged):
+		logging.FromContext(ctx).Info("WeChat identity not added: another account holds it, or the account changed meanwhile", "userId", u.ID.Hex())
+		return u
+	case err != nil:
 		logging.FromContext(ctx).Warn("WeChat identity not added to the account", "userId", u.ID.Hex(), "cause", err.Error())
 		return u
 	}
