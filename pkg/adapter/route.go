@@ -59,7 +59,10 @@ func (f *Function) methodsFor(path string) []string {
 // "/phone" for /profile/phone. The full route (/profile/phone) routes the
 // same, also below a base path that a custom domain or a gateway puts in
 // front (/api/profile/phone, /release/send-sms). Routes start with a
-// slash, so a base path always ends at a segment boundary.
+// slash, so a base path always ends at a segment boundary; a base path
+// never holds a segment of the function's routes or a dot segment, so that
+// a path that goes on after a route (/profile/sessions/x/profile,
+// /sessions/x/profile, x/../profile) is no other route.
 //
 // A route whose last segment is a {name} placeholder matches any one
 // non-empty segment there; the handler reads it as Request.PathValue.
@@ -68,11 +71,33 @@ func (f *Function) matches(path string, r Route) bool {
 		i := strings.LastIndex(path, "/")
 		return i >= 0 && i < len(path)-1 && f.matches(path[:i], Route{Path: prefix})
 	}
-	if path == r.Path || strings.HasSuffix(path, r.Path) {
+	if path == r.Path || strings.HasSuffix(path, r.Path) && f.isBasePath(path[:len(path)-len(r.Path)]) {
 		return true
 	}
 	below, ok := f.belowFunction(r.Path)
 	return ok && path == below
+}
+
+// isBasePath reports whether base may stand in front of a full route.
+func (f *Function) isBasePath(base string) bool {
+	for _, segment := range strings.Split(base, "/") {
+		if segment == "." || segment == ".." || f.hasSegment(segment) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasSegment reports whether one of the function's routes has segment.
+func (f *Function) hasSegment(segment string) bool {
+	for _, r := range f.Routes {
+		for _, s := range strings.Split(r.Path, "/") {
+			if s != "" && s == segment {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // belowFunction is a route's path without the function's segment, as a
