@@ -177,6 +177,10 @@ func TestPatchValidation(t *testing.T) {
 		{"birthday as number", `{"birthday":19900203}`, "birthday"},
 		{"bio of 201 characters", `{"bio":"` + strings.Repeat("好", 201) + `"}`, "bio"},
 		{"bio with control character", `{"bio":"a\u0000b"}`, "bio"},
+		{"nickname of bytes that are not UTF-8", "{\"nickname\":\"a\xff\xfeb\"}", "nickname"},
+		{"nickname with a lone surrogate", `{"nickname":"a\ud800b"}`, "nickname"},
+		{"bio with a lone surrogate", `{"bio":"a\udc00b"}`, "bio"},
+		{"avatar with a lone surrogate", `{"avatarUrl":"https://a.com/\ud800.png"}`, "avatarUrl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,6 +190,10 @@ func TestPatchValidation(t *testing.T) {
 	// Limits themselves are accepted.
 	f.Do("PATCH", "/profile", `{"nickname":"`+strings.Repeat("字", 20)+`","bio":"`+strings.Repeat("好", 200)+`","birthday":"`+today+`","avatarUrl":"https://a.com/`+strings.Repeat("a", 498)+`","gender":0}`, acct.AccessToken).Expect(t, 200, "OK")
 	f.Do("PATCH", "/profile", `{"birthday":"1900-01-01"}`, acct.AccessToken).Expect(t, 200, "OK")
+	// A surrogate pair is a character like any other.
+	if a := f.Do("PATCH", "/profile", `{"nickname":"\ud83d\ude00"}`, acct.AccessToken).Expect(t, 200, "OK"); a.Str("user.nickname") != "😀" {
+		t.Fatalf("nickname %q", a.Str("user.nickname"))
+	}
 	// Emoji sequences need their joiners.
 	family := f.Do("PATCH", "/profile", `{"nickname":"我家👨\u200d👩\u200d👧","bio":"é\u0301 👍🏽"}`, acct.AccessToken).Expect(t, 200, "OK")
 	if family.Str("user.nickname") != "我家👨\u200d👩\u200d👧" {
@@ -207,6 +215,12 @@ func TestWrongRoutes(t *testing.T) {
 		t.Errorf("Allow = %q", a.Headers["Allow"])
 	}
 	f.Do("GET", "/profiles", "", acct.AccessToken).Expect(t, 404, "NOT_FOUND")
+	// A path that goes on after a route, as a session id holding a slash
+	// makes it, is no other route: the account is not deleted.
+	for _, path := range []string{"/profile/sessions/a/profile", "/sessions/a/profile", "/profile/sessions/../profile", "/profile/x/profile"} {
+		f.Do("DELETE", path, "", acct.AccessToken).Expect(t, 404, "NOT_FOUND")
+	}
+	f.Do("GET", "/profile", "", acct.AccessToken).Expect(t, 200, "OK")
 	f.Do("PATCH", "/profile", `[]`, acct.AccessToken).Expect(t, 400, "INVALID_REQUEST")
 	f.Do("PATCH", "/profile", `{"nickname":"`+strings.Repeat("a", 17<<10)+`"}`, acct.AccessToken).Expect(t, 413, "PAYLOAD_TOO_LARGE")
 }

@@ -85,6 +85,9 @@ func ParseChanges(f adapter.Fields, now time.Time) (store.ProfileChanges, error)
 		if utf8.RuneCountInString(v) > MaxBio {
 			return c, apierror.BadField("bio", "must be at most 200 characters")
 		}
+		if err := decodable("bio", v); err != nil {
+			return c, err
+		}
 		if strings.IndexFunc(v, func(r rune) bool { return hidden(r) && r != '\n' }) >= 0 {
 			return c, apierror.BadField("bio", "must not contain control or invisible format characters other than newlines")
 		}
@@ -100,6 +103,9 @@ func ValidNickname(v string) (string, error) {
 	if n := utf8.RuneCountInString(v); n < 1 || n > MaxNickname {
 		return "", apierror.BadField("nickname", "must be 1 to 20 characters after trimming")
 	}
+	if err := decodable("nickname", v); err != nil {
+		return "", err
+	}
 	if strings.IndexFunc(v, hidden) >= 0 {
 		return "", apierror.BadField("nickname", "must not contain control or invisible format characters")
 	}
@@ -107,6 +113,17 @@ func ValidNickname(v string) (string, error) {
 		return "", apierror.BadField("nickname", "must contain a visible character")
 	}
 	return v, nil
+}
+
+// decodable refuses text that was not valid UTF-8 when it was sent:
+// undecodable bytes, and \u escapes of lone surrogates, reach a handler
+// as U+FFFD (the platform's JSON and ours decode them so), which nobody
+// types.
+func decodable(field, v string) error {
+	if !utf8.ValidString(v) || strings.ContainsRune(v, utf8.RuneError) {
+		return apierror.BadField(field, "must be valid UTF-8 text")
+	}
+	return nil
 }
 
 // Joiners are format characters that emoji sequences need (👨‍👩‍👧).
@@ -136,6 +153,9 @@ func visible(r rune) bool {
 func ValidAvatarURL(v string) error {
 	if len(v) > MaxAvatarURL {
 		return apierror.BadField("avatarUrl", "must be at most 512 bytes")
+	}
+	if err := decodable("avatarUrl", v); err != nil {
+		return err
 	}
 	if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "cloud://") {
 		return apierror.BadField("avatarUrl", "must start with https:// or cloud://")
