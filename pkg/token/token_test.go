@@ -31,6 +31,18 @@ func sign(t *testing.T, method jwt.SigningMethod, k any, claims jwt.Claims) stri
 	return s
 }
 
+// withHeader signs claims with the deployment's key and a header field.
+func withHeader(t *testing.T, field string, value any, claims jwt.Claims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	tok.Header[field] = value
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestVerify(t *testing.T) {
 	good, err := issuerAt(t0).Sign("u1", "s1", t0)
 	if err != nil {
@@ -66,6 +78,9 @@ func TestVerify(t *testing.T) {
 		{"issued by a clock 30s ahead", sign(t, jwt.SigningMethodHS256, key, claims(func(c *token.Claims) { c.IssuedAt = jwt.NewNumericDate(t0.Add(30 * time.Second)) })), t0, nil},
 		{"no session", sign(t, jwt.SigningMethodHS256, key, claims(func(c *token.Claims) { c.SessionID = "" })), t0, token.ErrInvalid},
 		{"no subject", sign(t, jwt.SigningMethodHS256, key, claims(func(c *token.Claims) { c.Subject = "" })), t0, token.ErrInvalid},
+		{"critical extensions", withHeader(t, "crit", []string{"foo"}, claims(func(*token.Claims) {})), t0, token.ErrInvalid},
+		{"critical extensions, none named", withHeader(t, "crit", []string{}, claims(func(*token.Claims) {})), t0, token.ErrInvalid},
+		{"critical extensions and expired stays invalid", withHeader(t, "crit", []string{"exp"}, claims(func(*token.Claims) {})), t0.Add(3 * time.Hour), token.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,6 +71,11 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, string, err
 	}
 	var claims Claims
 	tok, err := v.parser.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
+		if _, ok := t.Header["crit"]; ok {
+			// RFC 7515 §4.1.11: extensions a verifier must understand;
+			// we sign with none and understand none.
+			return nil, errCritical
+		}
 		kid, _ := t.Header["kid"].(string)
 		return v.keys.VerificationKey(ctx, t.Method.Alg(), kid)
 	})
@@ -97,6 +102,9 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, string, err
 	}
 	return &claims, alg, nil
 }
+
+// errCritical refuses a token whose header names critical extensions.
+var errCritical = errors.New("token: crit header")
 
 // IssuedAtLeeway is how far in the future of this instance's clock a token
 // may have been issued.
