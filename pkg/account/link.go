@@ -79,12 +79,12 @@ func (r *Resolver) bind(ctx context.Context, u *store.User, ids []store.Identity
 }
 
 // afterFailedBind reads the account after its update failed. If it lists
-// ids and still holds requires, the bind is done: the update applied and only its answer was lost,
-// or a bind of the same identities to the same account raced this one and
-// won. Either way the claims are settled as the account stands (undo),
-// and when it does not list ids the caller looks again (errChanged); if
-// the account could not be read, the claims stay for the next request to
-// settle.
+// ids and still holds requires, the bind is done: the update applied and
+// only its answer was lost, or a bind of the same identities to the same
+// account raced this one and won. Either way the claims are settled as
+// the account stands (undo), and otherwise the caller looks again
+// (errChanged); if the account could not be read, the claims stay for the
+// next request to settle.
 func (r *Resolver) afterFailedBind(ctx context.Context, u *store.User, stamped *stamping, ids, requires []store.Identity, cause error) (*store.User, error) {
 	fresh, err := r.store.UserByID(ctx, u.ID)
 	if err != nil && !errors.Is(err, store.ErrUserNotFound) {

@@ -28,10 +28,9 @@ import (
 // Writes run one at a time (front.go), so the document cannot change in
 // between: the write does what the original would have. Upserts (upsert
 // given as anything but false), whose filter shapes the document they
-// insert, pass unchanged, and so does
-// anything this code does not recognise. (The other writes whose effect
-// depends on the filter, positional updates and arrayFilters, FerretDB v1
-// does not support.)
+// insert, pass unchanged, and so does anything this code does not
+// recognise. (The other writes whose effect depends on the filter,
+// positional updates and arrayFilters, FerretDB v1 does not support.)
 
 // message is an OP_MSG taken apart: its body and its document sequences.
 type message struct {
