@@ -210,7 +210,7 @@ func (a *Authenticator) VerifyToken(ctx context.Context, accessToken string) (*P
 	case err != nil:
 		return nil, apierror.Unavailable(err)
 	}
-	if !isUserID(claims.Subject) {
+	if !token.IsUserID(claims.Subject) {
 		return nil, apierror.NotAuthenticated(errors.New("authn: sub is not a user id"))
 	}
 	p := &Principal{UserID: claims.Subject, SessionID: claims.SessionID}
@@ -219,17 +219,4 @@ func (a *Authenticator) VerifyToken(ctx context.Context, accessToken string) (*P
 	}
 	p.ExpiresAt = claims.ExpiresAt.Time // the verifier requires exp
 	return p, nil
-}
-
-// isUserID reports whether s is an account id: 24 lower-case hex digits.
-func isUserID(s string) bool {
-	if len(s) != 24 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if (s[i] < '0' || s[i] > '9') && (s[i] < 'a' || s[i] > 'f') {
-			return false
-		}
-	}
-	return true
 }

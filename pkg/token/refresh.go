@@ -49,7 +49,7 @@ func ParseRefresh(s string) (Refresh, error) {
 	var r Refresh
 	switch len(parts) {
 	case 4:
-		if !isUserID(parts[0]) {
+		if !IsUserID(parts[0]) {
 			return Refresh{}, ErrMalformedRefresh
 		}
 		r.UserID, parts = parts[0], parts[1:]
@@ -75,8 +75,9 @@ func ParseRefresh(s string) (Refresh, error) {
 	return r, nil
 }
 
-// isUserID reports whether s is 24 lower-case hex digits.
-func isUserID(s string) bool {
+// IsUserID reports whether s has the shape of an account id, the subject
+// of an access token: 24 lower-case hex digits.
+func IsUserID(s string) bool {
 	if len(s) != 24 {
 		return false
 	}

@@ -25,22 +25,12 @@ import (
 func main() {
 	getenv := os.Getenv
 	if _, isCommand := commands[firstArg()]; isCommand && os.Getenv("MONGODB_URI") == "" {
-		uri, stop, err := localscf.DevDatabase(".data")
+		getenv, stop, err := localscf.DevEnvironment(".data", os.Getenv)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "admin: MONGODB_URI is unset and the local development database did not start:", err)
 			os.Exit(1)
 		}
 		fmt.Fprintln(os.Stderr, "MONGODB_URI is unset: using the local development database in .data/db")
-		secret, _ := os.ReadFile(".data/jwt-secret")
-		getenv = func(k string) string {
-			switch {
-			case k == "MONGODB_URI":
-				return uri
-			case k == "JWT_SECRET" && os.Getenv(k) == "":
-				return string(secret)
-			}
-			return os.Getenv(k)
-		}
 		code := run(context.Background(), os.Args[1:], getenv, os.Stdin, os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)

@@ -38,23 +38,14 @@ import (
 func main() {
 	getenv := os.Getenv
 	if os.Getenv("MONGODB_URI") == "" {
-		uri, stop, err := localscf.DevDatabase(".data")
+		dev, stop, err := localscf.DevEnvironment(".data", os.Getenv)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "migrate: MONGODB_URI is unset and the local development database did not start:", err)
 			os.Exit(1)
 		}
 		defer stop()
 		fmt.Println("MONGODB_URI is unset: using the local development database in .data/db")
-		secret, _ := os.ReadFile(".data/jwt-secret")
-		getenv = func(k string) string {
-			switch {
-			case k == "MONGODB_URI":
-				return uri
-			case k == "JWT_SECRET" && os.Getenv(k) == "":
-				return string(secret)
-			}
-			return os.Getenv(k)
-		}
+		getenv = dev
 	}
 	if err := run(context.Background(), getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "migrate:", err)

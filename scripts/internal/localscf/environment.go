@@ -206,6 +206,27 @@ func DevDatabase(dataDir string) (uri string, stop func(), err error) {
 	return db.URI, func() { _ = os.Remove(uriFile); db.Stop() }, nil
 }
 
+// DevEnvironment is getenv with MONGODB_URI pointing at the local
+// development database (DevDatabase), and JWT_SECRET, when unset, the one
+// the gateway keeps in dataDir: what an operator's command needs to work
+// on the data go run ./scripts/dev made.
+func DevEnvironment(dataDir string, getenv func(string) string) (env func(string) string, stop func(), err error) {
+	uri, stop, err := DevDatabase(dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	secret, _ := os.ReadFile(filepath.Join(dataDir, "jwt-secret"))
+	return func(k string) string {
+		switch {
+		case k == "MONGODB_URI":
+			return uri
+		case k == "JWT_SECRET" && getenv(k) == "":
+			return string(secret)
+		}
+		return getenv(k)
+	}, stop, nil
+}
+
 // ensureIndexes sets up the store's indexes and summarises what it did.
 func ensureIndexes(uri, database string) (string, error) {
 	st, err := store.Connect(uri, database, "scf-auth/dev")
