@@ -40,6 +40,46 @@ func TestSignUpWhoseReplyWasLost(t *testing.T) {
 	}
 }
 
+// loginAgainstAnUnbind runs an SMS login that comes with another app's
+// loginCode, holds it as it goes to claim the new app's openid, runs
+// meanwhile (given the same login, to make again with another code), then
+// unbinds the phone by the account's update alone and lets the login go
+// on. It returns the login's answer.
+func loginAgainstAnUnbind(t *testing.T, env *functest.Env, acct *functest.Account, meanwhile func(login func(code string) *functest.Answer)) *functest.Answer {
+	t.Helper()
+	f := phoneLogin(env)
+	login := func(code string) *functest.Answer {
+		return f.Post("/phone-login", functest.Body("phone", number, "code", code, "appId", functest.SecondMiniProgram,
+			"loginCode", env.WeChat.NewLoginCodeFor(functest.SecondMiniProgram, wechatsim.Identity{OpenID: "o-2", UnionID: "u-1"})), "")
+	}
+	env.SeedCode(number, "123456")
+	aboutToClaim, release := env.HoldNextWrite("insert", "identities")
+	var a *functest.Answer
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a = login("123456")
+	}()
+	<-aboutToClaim
+	meanwhile(login)
+	u := env.User(acct.User.ID)
+	if _, err := env.Store.ChangeIdentities(context.Background(), u.ID, store.Change{Remove: []store.Identity{store.PhoneIdentity("86", number)}, Rev: u.Rev}, env.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	wg.Wait()
+	return a
+}
+
+// signUpWithPhoneAndWeChat is the account both tests log into.
+func signUpWithPhoneAndWeChat(env *functest.Env) *functest.Account {
+	return env.SignUp(func(u *store.User) {
+		u.CountryCode, u.Phone = "86", number
+		u.WeChat = functest.WeChatOf("o-1", "u-1")
+	})
+}
+
 // TestTheAnswerShowsThePhoneTheLoginProved orders an SMS login that comes
 // with another app's loginCode against an unbind of the phone. The login
 // stores its session in the phone's account, then goes to add the new
@@ -48,28 +88,8 @@ func TestSignUpWhoseReplyWasLost(t *testing.T) {
 // phone with it, not the account without the phone the login proved.
 func TestTheAnswerShowsThePhoneTheLoginProved(t *testing.T) {
 	env := functest.New(t)
-	f := phoneLogin(env)
-	acct := env.SignUp(func(u *store.User) {
-		u.CountryCode, u.Phone = "86", number
-		u.WeChat = functest.WeChatOf("o-1", "u-1")
-	})
-	env.SeedCode(number, "123456")
-	aboutToClaim, release := env.HoldNextWrite("insert", "identities")
-	var a *functest.Answer
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		a = f.Post("/phone-login", functest.Body("phone", number, "code", "123456", "appId", functest.SecondMiniProgram,
-			"loginCode", env.WeChat.NewLoginCodeFor(functest.SecondMiniProgram, wechatsim.Identity{OpenID: "o-2", UnionID: "u-1"})), "")
-	}()
-	<-aboutToClaim
-	u := env.User(acct.User.ID)
-	if _, err := env.Store.ChangeIdentities(context.Background(), u.ID, store.Change{Remove: []store.Identity{store.PhoneIdentity("86", number)}, Rev: u.Rev}, env.Clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	release()
-	wg.Wait()
+	acct := signUpWithPhoneAndWeChat(env)
+	a := loginAgainstAnUnbind(t, env, acct, func(func(string) *functest.Answer) {})
 	a.Expect(t, 200, "OK")
 	if a.Str("user.id") != acct.User.ID.Hex() || a.Str("user.phone") != number {
 		t.Fatalf("answer %s, want account %s with the phone the login proved", a.Raw, acct.User.ID.Hex())
@@ -87,33 +107,11 @@ func TestTheAnswerShowsThePhoneTheLoginProved(t *testing.T) {
 // with the number it proved.
 func TestALoginThatLosesItsLinkStillShowsThePhone(t *testing.T) {
 	env := functest.New(t)
-	f := phoneLogin(env)
-	acct := env.SignUp(func(u *store.User) {
-		u.CountryCode, u.Phone = "86", number
-		u.WeChat = functest.WeChatOf("o-1", "u-1")
+	acct := signUpWithPhoneAndWeChat(env)
+	a := loginAgainstAnUnbind(t, env, acct, func(login func(string) *functest.Answer) {
+		env.SeedCode(number, "654321")
+		login("654321").Expect(t, 200, "OK")
 	})
-	login := func(code string) *functest.Answer {
-		return f.Post("/phone-login", functest.Body("phone", number, "code", code, "appId", functest.SecondMiniProgram,
-			"loginCode", env.WeChat.NewLoginCodeFor(functest.SecondMiniProgram, wechatsim.Identity{OpenID: "o-2", UnionID: "u-1"})), "")
-	}
-	env.SeedCode(number, "123456")
-	aboutToClaim, release := env.HoldNextWrite("insert", "identities")
-	var a *functest.Answer
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		a = login("123456")
-	}()
-	<-aboutToClaim
-	env.SeedCode(number, "654321")
-	login("654321").Expect(t, 200, "OK")
-	u := env.User(acct.User.ID)
-	if _, err := env.Store.ChangeIdentities(context.Background(), u.ID, store.Change{Remove: []store.Identity{store.PhoneIdentity("86", number)}, Rev: u.Rev}, env.Clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	release()
-	wg.Wait()
 	a.Expect(t, 200, "OK")
 	if a.Str("user.id") != acct.User.ID.Hex() || a.Str("user.phone") != number {
 		t.Fatalf("answer %s, want account %s with the phone the login proved", a.Raw, acct.User.ID.Hex())
